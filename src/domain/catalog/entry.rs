@@ -1,0 +1,228 @@
+//! One catalog entry — a stretch or exercise — and the vocabulary that describes it.
+//!
+//! These types are the parsed, validated form of a `content/<id>.toml` file: every value here has already
+//! passed the checks in [`super::load`], so the rest of the bot can rely on them (ranges have `min <= max`,
+//! steps are non-empty, ids are slugs).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// The stable id of an entry: the slug of its file name (`cat-cow` for `content/cat-cow.toml`).
+///
+/// Ids are stored by the rotation and the post log, so renaming a file is a breaking change for stored
+/// state; aliases are the place for new names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct StretchId(String);
+
+impl StretchId {
+    /// Accepts lowercase ASCII letters, digits and single inner hyphens, the shape of a file-name slug.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let well_formed = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && !raw.contains("--");
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!(
+                "`{raw}` is not a valid id: use lowercase letters, digits and single hyphens, at most 64 characters (like `cat-cow`)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StretchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Declares a closed vocabulary whose spelling in content files and in JSON is the kebab-case name.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal / $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The spelling used in content files, JSON and command options.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// How the value reads in a sentence or on a card.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            /// The allowed spellings, for error messages.
+            pub fn allowed() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(raw: &str) -> Result<Self, String> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == raw)
+                    .ok_or_else(|| format!(
+                        "`{raw}` is not a {}: use one of {}",
+                        stringify!($name).to_lowercase(),
+                        Self::allowed()
+                    ))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// What kind of work an entry is.
+    Category {
+        Stretch => "stretch" / "stretch",
+        Mobility => "mobility" / "mobility",
+        Strength => "strength" / "strength",
+        Posture => "posture" / "posture",
+    }
+);
+
+vocabulary!(
+    /// The body position an entry starts from.
+    Position {
+        Seated => "seated" / "seated",
+        Standing => "standing" / "standing",
+        Kneeling => "kneeling" / "kneeling",
+        Lying => "lying" / "lying down",
+        HandsAndKnees => "hands-and-knees" / "on hands and knees",
+    }
+);
+
+vocabulary!(
+    /// Something an entry needs besides a body. `None` stands alone: an entry needing nothing lists only it.
+    Equipment {
+        None => "none" / "no equipment",
+        Chair => "chair" / "chair",
+        Wall => "wall" / "wall",
+        Doorway => "doorway" / "doorway",
+        Mat => "mat" / "mat",
+        Towel => "towel" / "towel",
+        FoamRoller => "foam-roller" / "foam roller",
+        ExerciseBall => "exercise-ball" / "exercise ball",
+        Dumbbells => "dumbbells" / "dumbbells",
+        ResistanceBand => "resistance-band" / "resistance band",
+    }
+);
+
+vocabulary!(
+    /// How hard an entry is for someone new to it.
+    Difficulty {
+        Easy => "easy" / "easy",
+        Moderate => "moderate" / "moderate",
+        Advanced => "advanced" / "advanced",
+    }
+);
+
+/// An inclusive amount range from the articles, e.g. "hold for 20 to 30 seconds" is `20..=30`.
+/// A single figure ("hold for 5 seconds") has `min == max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Amount {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min == self.max {
+            write!(f, "{}", self.min)
+        } else {
+            write!(f, "{}–{}", self.min, self.max)
+        }
+    }
+}
+
+/// How much of an entry to do. Every part is optional because the articles give different parts:
+/// a hold may be counted in seconds or in breaths, a dynamic move only in reps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Dose {
+    /// Seconds per hold (per rep when `reps` is also given).
+    pub hold_s: Option<Amount>,
+    /// Repetitions per set (per side for per-side entries).
+    pub reps: Option<Amount>,
+    pub sets: Option<Amount>,
+    /// A hold counted in breaths instead of seconds (or breaths per rep for a breath-paced move).
+    pub breaths: Option<Amount>,
+    /// How often the articles suggest doing it, in words ("every hour").
+    pub frequency: Option<String>,
+}
+
+/// A way to do an entry that one article describes differently from the main steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    pub name: String,
+    pub how: String,
+    /// Seed file names of the articles this variant comes from; each is also in the entry's sources.
+    pub sources: Vec<String>,
+}
+
+/// An article an entry's facts come from, as a reader would cite it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub title: String,
+    pub publisher: String,
+    /// The seed file the article was read from (`000_0efe8dbd1584015e.txt`).
+    pub seed: String,
+}
+
+/// One stretch or exercise of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: StretchId,
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// Why it helps, in one or two sentences.
+    pub why: String,
+    /// Body areas it targets, in plain words ("mid back", "chest").
+    pub areas: Vec<String>,
+    pub category: Category,
+    pub position: Position,
+    pub equipment: Vec<Equipment>,
+    pub difficulty: Difficulty,
+    pub per_side: bool,
+    pub dose: Dose,
+    /// The instructions, in order; shown numbered from 1.
+    pub steps: Vec<String>,
+    pub caution: Option<String>,
+    pub variants: Vec<Variant>,
+    pub sources: Vec<Source>,
+}
+
+impl Entry {
+    /// True when the entry can be done with nothing beyond `available` (and a body).
+    pub fn needs_only(&self, available: &[Equipment]) -> bool {
+        self.equipment
+            .iter()
+            .all(|needed| *needed == Equipment::None || available.contains(needed))
+    }
+}

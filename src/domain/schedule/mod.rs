@@ -1,0 +1,1 @@
+//! Schedules: when a stretch of the day is posted.

@@ -1,0 +1,12 @@
+//! stretchbot: a Discord bot that posts a stretch of the day to a team's channel and guides members through
+//! it.
+//!
+//! # Layout
+//! - [`domain`]: the core, free of Discord, storage and the async runtime.
+//!   - [`domain::catalog`]: stretch entries and the loader that validates `content/`.
+//!   - [`domain::schedule`]: cadences (daily times or cron), IANA zones, the DST policy and next-fire
+//!     computation.
+//!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
+//!   - [`domain::timer_plan`]: an entry turned into timed steps for the guided timer.
+
+pub mod domain;
