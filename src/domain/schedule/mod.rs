@@ -1,1 +1,111 @@
 //! Schedules: when a stretch of the day is posted.
+//!
+//! A [`Schedule`] is a [`Cadence`] (daily times on weekdays, or a cron expression) read in an IANA
+//! [`Zone`]. Cadences are evaluated on wall-clock time and turned into instants by the DST policy in
+//! [`dst`]; [`Schedule::next_after`] is the one question the poster asks.
+
+mod cron_expr;
+mod daily;
+pub mod dst;
+mod zone;
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use thiserror::Error;
+
+pub use cron_expr::CronExpr;
+pub use daily::{DailyTimes, MAX_TIMES_PER_DAY, TimeOfDay, Weekdays};
+pub use zone::Zone;
+
+/// Input a schedule cannot be built from. Messages are complete sentences for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ScheduleError {
+    #[error("unknown time zone `{input}`{}; zones are IANA names like Europe/Berlin or America/New_York", did_you_mean(.suggestions))]
+    UnknownZone {
+        input: String,
+        suggestions: Vec<&'static str>,
+    },
+    #[error("{0}")]
+    BadTime(String),
+    #[error("{0}")]
+    BadDays(String),
+    #[error("{0}")]
+    Cron(String),
+    #[error("{0}")]
+    NeverFires(String),
+}
+
+fn did_you_mean(suggestions: &[&str]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [only] => format!(": did you mean {only}?"),
+        [first, rest @ ..] => format!(": did you mean {first} (or {})?", rest.join(", ")),
+    }
+}
+
+/// How often a schedule fires, on the wall clock of its zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cadence {
+    Daily(DailyTimes),
+    Cron(CronExpr),
+}
+
+impl Cadence {
+    fn next_wall_after(&self, wall: NaiveDateTime) -> Option<NaiveDateTime> {
+        match self {
+            Cadence::Daily(daily) => daily.next_wall_after(wall),
+            Cadence::Cron(cron) => cron.next_wall_after(wall),
+        }
+    }
+}
+
+impl fmt::Display for Cadence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cadence::Daily(daily) => write!(f, "{daily}"),
+            Cadence::Cron(cron) => write!(f, "cron `{cron}`"),
+        }
+    }
+}
+
+/// A cadence in a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub zone: Zone,
+    pub cadence: Cadence,
+}
+
+impl Schedule {
+    pub fn new(zone: Zone, cadence: Cadence) -> Self {
+        Self { zone, cadence }
+    }
+
+    /// The first fire strictly after `after`, or `None` when the cadence has no more (cron stops at 2100).
+    ///
+    /// Walks the cadence's wall-clock candidates after `after`'s wall time and resolves each with the DST
+    /// policy. A candidate can resolve to `after` or earlier — the second pass through a fall-back hour,
+    /// or two gap times landing on the same instant — so it is skipped, which keeps fires strictly
+    /// increasing.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let tz = self.zone.tz();
+        let mut wall = after.with_timezone(&tz).naive_local();
+        loop {
+            wall = self.cadence.next_wall_after(wall)?;
+            match dst::resolve(tz, wall) {
+                Some(instant) if instant > after => return Some(instant),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The fires after `after`, in order.
+    pub fn fires_after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        std::iter::successors(self.next_after(after), move |previous| {
+            self.next_after(*previous)
+        })
+    }
+}
+
+#[cfg(test)]
+mod dst_tests;
