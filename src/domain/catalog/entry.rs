@@ -7,15 +7,29 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The stable id of an entry: the slug of its file name (`cat-cow` for `content/cat-cow.toml`).
 ///
 /// Ids are stored by the rotation and the post log, so renaming a file is a breaking change for stored
 /// state; aliases are the place for new names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct StretchId(String);
+
+impl From<StretchId> for String {
+    fn from(id: StretchId) -> String {
+        id.0
+    }
+}
+
+/// Stored ids are checked like ids from file names.
+impl TryFrom<String> for StretchId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
 
 impl StretchId {
     /// Accepts lowercase ASCII letters, digits and single inner hyphens, the shape of a file-name slug.
@@ -49,12 +63,20 @@ impl fmt::Display for StretchId {
 }
 
 /// Declares a closed vocabulary whose spelling in content files and in JSON is the kebab-case name.
+/// Reading goes through `FromStr`, whose error lists the allowed spellings.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal / $label:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(rename_all = "kebab-case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case", try_from = "String")]
         pub enum $name { $($variant),+ }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                raw.parse()
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -224,5 +246,87 @@ impl Entry {
         self.equipment
             .iter()
             .all(|needed| *needed == Equipment::None || available.contains(needed))
+    }
+}
+
+impl Dose {
+    /// The dose in a few words, e.g. "hold 20–30 s · 5–10 reps · each side · every hour".
+    pub fn summary(&self, per_side: bool) -> String {
+        let mut parts = Vec::new();
+        if let Some(hold) = self.hold_s {
+            parts.push(match hold.min {
+                0 => format!("hold up to {}", duration_in_words(hold.max)),
+                _ if hold.min == hold.max => format!("hold {}", duration_in_words(hold.max)),
+                _ => format!("hold {hold} s"),
+            });
+        }
+        if let Some(breaths) = self.breaths {
+            parts.push(format!("hold {breaths} breaths"));
+        }
+        if let Some(reps) = self.reps {
+            parts.push(format!("{reps} reps"));
+        }
+        if let Some(sets) = self.sets {
+            parts.push(format!("{sets} sets"));
+        }
+        if per_side {
+            parts.push("each side".to_owned());
+        }
+        if let Some(frequency) = &self.frequency {
+            parts.push(frequency.clone());
+        }
+        if parts.is_empty() {
+            "at your own pace".to_owned()
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
+/// `45 s`, `5 min`, `2 min 30 s`.
+pub fn duration_in_words(seconds: u32) -> String {
+    match (seconds / 60, seconds % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dose_summary_reads_naturally() {
+        let dose = Dose {
+            hold_s: Some(Amount { min: 20, max: 30 }),
+            reps: Some(Amount { min: 5, max: 10 }),
+            frequency: Some("every hour".into()),
+            ..Dose::default()
+        };
+        assert_eq!(
+            dose.summary(true),
+            "hold 20–30 s · 5–10 reps · each side · every hour"
+        );
+        let up_to = Dose {
+            hold_s: Some(Amount { min: 0, max: 300 }),
+            ..Dose::default()
+        };
+        assert_eq!(up_to.summary(false), "hold up to 5 min");
+        let breaths = Dose {
+            breaths: Some(Amount { min: 5, max: 5 }),
+            sets: Some(Amount { min: 2, max: 3 }),
+            ..Dose::default()
+        };
+        assert_eq!(breaths.summary(false), "hold 5 breaths · 2–3 sets");
+        assert_eq!(Dose::default().summary(false), "at your own pace");
+    }
+
+    #[test]
+    fn ids_are_slugs() {
+        assert!(StretchId::parse("cat-cow").is_ok());
+        for bad in ["", "Cat-Cow", "-cat", "cat-", "cat--cow", "cat cow", "çat"] {
+            assert!(StretchId::parse(bad).is_err(), "{bad}");
+        }
     }
 }

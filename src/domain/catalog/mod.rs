@@ -6,3 +6,4 @@ mod load;
 
 pub use entry::*;
 pub use filter::*;
+pub use load::{Catalog, ContentError, ContentErrors, ContentFile, normalize_name};

@@ -136,7 +136,8 @@ impl CronExpr {
 fn has_real_day(days_of_month: u64, months: u64) -> bool {
     const LONGEST: [u32; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     (1..=12).any(|month| {
-        months & (1 << month) != 0 && (1..=LONGEST[month]).any(|day| days_of_month & (1 << day) != 0)
+        months & (1 << month) != 0
+            && (1..=LONGEST[month]).any(|day| days_of_month & (1 << day) != 0)
     })
 }
 
@@ -313,18 +314,9 @@ mod tests {
     fn zero_and_seven_are_both_sunday() {
         // 2027-03-06 is a Saturday.
         let from = wall(2027, 3, 6, 12, 0);
-        assert_eq!(
-            next_walls("0 9 * * 0", from, 1),
-            [wall(2027, 3, 7, 9, 0)]
-        );
-        assert_eq!(
-            next_walls("0 9 * * 7", from, 1),
-            [wall(2027, 3, 7, 9, 0)]
-        );
-        assert_eq!(
-            next_walls("0 9 * * SUN", from, 1),
-            [wall(2027, 3, 7, 9, 0)]
-        );
+        assert_eq!(next_walls("0 9 * * 0", from, 1), [wall(2027, 3, 7, 9, 0)]);
+        assert_eq!(next_walls("0 9 * * 7", from, 1), [wall(2027, 3, 7, 9, 0)]);
+        assert_eq!(next_walls("0 9 * * SUN", from, 1), [wall(2027, 3, 7, 9, 0)]);
     }
 
     #[test]
@@ -340,7 +332,7 @@ mod tests {
     fn ranges_lists_and_steps() {
         let from = wall(2027, 3, 1, 0, 0);
         let fires = next_walls("15 8-18/2 * * *", from, 7);
-        let hours: Vec<u32> = fires.iter().map(|w| chrono::Timelike::hour(w)).collect();
+        let hours: Vec<u32> = fires.iter().map(chrono::Timelike::hour).collect();
         assert_eq!(hours, [8, 10, 12, 14, 16, 18, 8]);
         assert_eq!(
             next_walls("0,30 9 * * *", from, 3),
@@ -387,13 +379,18 @@ mod tests {
     fn four_or_six_fields_are_refused_with_the_shape() {
         assert!(error("0 9 * *").contains("has 4 fields; a cron expression has exactly 5"));
         let six = error("0 0 9 * * *");
-        assert!(six.contains("has 6 fields") && six.contains("Seconds and years are not supported"));
+        assert!(
+            six.contains("has 6 fields") && six.contains("Seconds and years are not supported")
+        );
     }
 
     #[test]
     fn out_of_range_values_are_refused_with_what_is_allowed() {
         let dow = error("0 9 * * 8");
-        assert!(dow.contains("day-of-week field `8`: 8 is out of range"), "{dow}");
+        assert!(
+            dow.contains("day-of-week field `8`: 8 is out of range"),
+            "{dow}"
+        );
         assert!(dow.contains("0-7 (0 and 7 are Sunday)"), "{dow}");
         assert!(error("60 9 * * *").contains("minute field `60`: 60 is out of range"));
         assert!(error("0 24 * * *").contains("hour field `24`"));

@@ -19,7 +19,11 @@ impl TimeOfDay {
     /// Accepts `9:00`, `09:00`, `21:30`, `9am`, `9 am`, `9:30pm`, `12am` (midnight) and `12pm` (noon).
     pub fn parse(raw: &str) -> Result<Self, ScheduleError> {
         let typed = raw.trim();
-        let bad = |why: &str| ScheduleError::BadTime(format!("`{typed}` is not a time of day: {why}; {TIME_SHAPES}"));
+        let bad = |why: &str| {
+            ScheduleError::BadTime(format!(
+                "`{typed}` is not a time of day: {why}; {TIME_SHAPES}"
+            ))
+        };
         let lower = typed.to_ascii_lowercase();
         let (clock, meridiem) = if let Some(clock) = lower.strip_suffix("am") {
             (clock.trim_end(), Some(false))
@@ -201,7 +205,11 @@ impl DailyTimes {
         // Seven days always reach a chosen weekday; the eighth covers "today, but all times have passed".
         for _ in 0..8 {
             if self.days.contains(date.weekday()) {
-                let after = if date == wall.date() { Some(wall.time()) } else { None };
+                let after = if date == wall.date() {
+                    Some(wall.time())
+                } else {
+                    None
+                };
                 if let Some(time) = self
                     .times
                     .iter()
@@ -288,7 +296,15 @@ mod tests {
     fn times_are_sorted_deduplicated_and_bounded() {
         let daily = DailyTimes::parse("15:00, 9am, 09:00", "mon-fri").unwrap();
         assert_eq!(daily.to_string(), "09:00, 15:00 mon-fri");
-        let many = (0..25).map(|m| format!("10:{m:02}")).collect::<Vec<_>>().join(",");
-        assert!(DailyTimes::parse(&many, "daily").unwrap_err().to_string().contains("at most 24"));
+        let many = (0..25)
+            .map(|m| format!("10:{m:02}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(
+            DailyTimes::parse(&many, "daily")
+                .unwrap_err()
+                .to_string()
+                .contains("at most 24")
+        );
     }
 }

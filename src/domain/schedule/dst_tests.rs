@@ -259,10 +259,17 @@ fn fires_are_strictly_increasing_in_every_tested_zone() {
             let end = Utc.with_ymd_and_hms(2012, 12, 31, 0, 0, 0).unwrap();
             let mut previous = start;
             for fire in schedule.fires_after(start).take_while(|fire| *fire < end) {
-                assert!(fire > previous, "{zone} {:?}: {fire} after {previous}", schedule.cadence);
+                assert!(
+                    fire > previous,
+                    "{zone} {:?}: {fire} after {previous}",
+                    schedule.cadence
+                );
                 previous = fire;
             }
-            assert!(previous > start + chrono::Duration::days(700), "{zone}: fires stopped at {previous}");
+            assert!(
+                previous > start + chrono::Duration::days(700),
+                "{zone}: fires stopped at {previous}"
+            );
         }
     }
 }
@@ -272,7 +279,9 @@ fn every_fire_reads_a_cadence_time_or_the_end_of_a_gap_on_the_local_clock() {
     let schedule = cron("America/New_York", "30 2 * * *");
     let start = utc("2027-01-01T00:00:00Z");
     for fire in schedule.fires_after(start).take(365) {
-        let local = fire.with_timezone(&chrono_tz::America::New_York).naive_local();
+        let local = fire
+            .with_timezone(&chrono_tz::America::New_York)
+            .naive_local();
         let reads = local.format("%H:%M").to_string();
         assert!(
             reads == "02:30" || (reads == "03:00" && local.date().to_string() == "2027-03-14"),

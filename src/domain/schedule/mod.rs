@@ -21,7 +21,7 @@ pub use zone::Zone;
 /// Input a schedule cannot be built from. Messages are complete sentences for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ScheduleError {
-    #[error("unknown time zone `{input}`{}; zones are IANA names like Europe/Berlin or America/New_York", did_you_mean(.suggestions))]
+    #[error("unknown time zone `{input}`.{} Zones are IANA names like Europe/Berlin or America/New_York.", did_you_mean(.suggestions))]
     UnknownZone {
         input: String,
         suggestions: Vec<&'static str>,
@@ -39,8 +39,8 @@ pub enum ScheduleError {
 fn did_you_mean(suggestions: &[&str]) -> String {
     match suggestions {
         [] => String::new(),
-        [only] => format!(": did you mean {only}?"),
-        [first, rest @ ..] => format!(": did you mean {first} (or {})?", rest.join(", ")),
+        [only] => format!(" Did you mean {only}?"),
+        [first, rest @ ..] => format!(" Did you mean {first} (or {})?", rest.join(", ")),
     }
 }
 

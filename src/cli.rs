@@ -1,0 +1,297 @@
+//! The command line: `check`, `catalog`, `schedule preview` and `run`.
+//!
+//! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
+//! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::domain::catalog::{Amount, Catalog, Entry, Source};
+use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
+
+/// The most fires `schedule preview` prints: enough for a year of weekdays.
+const MAX_PREVIEW_COUNT: usize = 1000;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stretchbot",
+    version,
+    about = "A Discord bot that posts a stretch of the day and guides your team through it"
+)]
+pub struct Cli {
+    /// Folder of the stretch catalog (default: `content_dir` from --config, else ./content).
+    #[arg(long, global = true, value_name = "DIR")]
+    content: Option<PathBuf>,
+    /// Configuration file (see config.example.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the catalog (and the config file when --config is given); list every problem.
+    Check,
+    /// List the catalog as a table, or as JSON with --json.
+    Catalog {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with posting schedules.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Run the Discord bot.
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Print the next fire instants of a schedule, one per line, as RFC 3339 UTC.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("cadence").required(true).args(["at", "cron"]))]
+struct PreviewArgs {
+    /// IANA time zone the times are read in, e.g. Europe/Berlin.
+    #[arg(long, value_name = "ZONE")]
+    tz: String,
+    /// Times of day, comma-separated: 09:00,15:00 or 9am,3pm.
+    #[arg(long, value_name = "HH:MM[,HH:MM...]")]
+    at: Option<String>,
+    /// Days for --at: mon-fri, mon,wed,fri, weekends, daily (default: daily).
+    #[arg(long, value_name = "DAYS", conflicts_with = "cron")]
+    days: Option<String>,
+    /// A 5-field cron expression: "minute hour day-of-month month day-of-week".
+    #[arg(long, value_name = "EXPR")]
+    cron: Option<String>,
+    /// Start after this instant (RFC 3339, e.g. 2027-03-13T00:00:00Z); default: now.
+    #[arg(long, value_name = "RFC3339")]
+    after: Option<String>,
+    /// How many fires to print.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    count: usize,
+    /// Also print each fire's local wall time and offset.
+    #[arg(long)]
+    local: bool,
+}
+
+/// A problem with what the user gave us: printed as is, exit 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(String);
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = match &cli.config {
+        Some(path) => Some(Config::load(path).map_err(|err| InputError(err.to_string()))?),
+        None => None,
+    };
+    let content_dir = cli
+        .content
+        .clone()
+        .or_else(|| config.as_ref().map(|config| config.content_dir.clone()))
+        .unwrap_or_else(|| PathBuf::from("content"));
+    let mut out = io::stdout().lock();
+    match cli.command {
+        Command::Check => check(&mut out, &content_dir, cli.config.as_deref()),
+        Command::Catalog { json } => catalog(&mut out, &content_dir, json),
+        Command::Schedule(ScheduleCommand::Preview(args)) => preview(&mut out, &args),
+        Command::Run => Err(InputError(
+            "`stretchbot run` is not available yet: the Discord connection is still being built. \
+             Until then, `stretchbot check` validates the catalog and `stretchbot schedule preview` shows when posts would go out."
+                .into(),
+        )
+        .into()),
+    }
+}
+
+fn load_catalog(dir: &Path) -> Result<Catalog, InputError> {
+    Catalog::load_dir(dir).map_err(|errors| {
+        InputError(format!(
+            "{errors}\n{} problem{} in {}; fix them and run `stretchbot check` again",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            dir.display()
+        ))
+    })
+}
+
+fn check(
+    out: &mut impl Write,
+    content_dir: &Path,
+    config: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(content_dir)?;
+    writeln!(
+        out,
+        "{}: {} entries, all valid",
+        content_dir.display(),
+        catalog.len()
+    )?;
+    if let Some(config) = config {
+        // Already loaded (and so validated) by `run`.
+        writeln!(out, "{}: valid", config.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One catalog entry as `catalog --json` prints it: the dose is flattened to top-level fields.
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    aliases: &'a [String],
+    why: &'a str,
+    areas: &'a [String],
+    category: &'static str,
+    position: &'static str,
+    equipment: Vec<&'static str>,
+    difficulty: &'static str,
+    per_side: bool,
+    hold_s: Option<Amount>,
+    reps: Option<Amount>,
+    sets: Option<Amount>,
+    breaths: Option<Amount>,
+    frequency: Option<&'a str>,
+    steps: &'a [String],
+    caution: Option<&'a str>,
+    variants: &'a [crate::domain::catalog::Variant],
+    sources: &'a [Source],
+}
+
+impl<'a> From<&'a Entry> for EntryJson<'a> {
+    fn from(entry: &'a Entry) -> Self {
+        Self {
+            id: entry.id.as_str(),
+            name: &entry.name,
+            aliases: &entry.aliases,
+            why: &entry.why,
+            areas: &entry.areas,
+            category: entry.category.as_str(),
+            position: entry.position.as_str(),
+            equipment: entry.equipment.iter().map(|e| e.as_str()).collect(),
+            difficulty: entry.difficulty.as_str(),
+            per_side: entry.per_side,
+            hold_s: entry.dose.hold_s,
+            reps: entry.dose.reps,
+            sets: entry.dose.sets,
+            breaths: entry.dose.breaths,
+            frequency: entry.dose.frequency.as_deref(),
+            steps: &entry.steps,
+            caution: entry.caution.as_deref(),
+            variants: &entry.variants,
+            sources: &entry.sources,
+        }
+    }
+}
+
+fn catalog(out: &mut impl Write, content_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(content_dir)?;
+    if json {
+        let entries: Vec<EntryJson> = catalog.entries().iter().map(EntryJson::from).collect();
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 5]> = catalog
+        .entries()
+        .iter()
+        .map(|entry| {
+            [
+                entry.id.to_string(),
+                entry.name.clone(),
+                format!(
+                    "{}, {}, {}",
+                    entry.category, entry.position, entry.difficulty
+                ),
+                entry
+                    .equipment
+                    .iter()
+                    .map(|e| e.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                entry.dose.summary(entry.per_side),
+            ]
+        })
+        .collect();
+    let header = ["ID", "NAME", "KIND", "EQUIPMENT", "DOSE"].map(String::from);
+    let widths: Vec<usize> = (0..4)
+        .map(|column| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(&widths) {
+            line.push_str(&format!("{cell:<width$}  "));
+        }
+        line.push_str(&row[4]);
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "\n{} entries", catalog.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn preview(out: &mut impl Write, args: &PreviewArgs) -> anyhow::Result<ExitCode> {
+    let input = |err: &dyn std::fmt::Display| InputError(err.to_string());
+    let zone = Zone::parse(&args.tz).map_err(|err| input(&err))?;
+    let cadence = match (&args.at, &args.cron) {
+        (Some(times), None) => Cadence::Daily(
+            DailyTimes::parse(times, args.days.as_deref().unwrap_or("daily"))
+                .map_err(|err| input(&err))?,
+        ),
+        (None, Some(expr)) => Cadence::Cron(CronExpr::parse(expr).map_err(|err| input(&err))?),
+        // clap's argument group makes exactly one of them present.
+        _ => unreachable!("clap requires exactly one of --at and --cron"),
+    };
+    if args.count == 0 || args.count > MAX_PREVIEW_COUNT {
+        return Err(InputError(format!(
+            "--count {} is out of range; give 1 to {MAX_PREVIEW_COUNT}",
+            args.count
+        ))
+        .into());
+    }
+    let after = match &args.after {
+        Some(raw) => DateTime::parse_from_rfc3339(raw.trim())
+            .map_err(|err| {
+                InputError(format!(
+                    "--after `{raw}` is not an RFC 3339 instant ({err}); write it like 2027-03-14T07:00:00Z"
+                ))
+            })?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+
+    let schedule = Schedule::new(zone, cadence);
+    let mut printed = 0;
+    for fire in schedule.fires_after(after).take(args.count) {
+        let utc = fire.format("%Y-%m-%dT%H:%M:%SZ");
+        if args.local {
+            let local = fire.with_timezone(&zone.tz());
+            writeln!(out, "{utc}  {}", local.format("%a %Y-%m-%d %H:%M %Z (%:z)"))?;
+        } else {
+            writeln!(out, "{utc}")?;
+        }
+        printed += 1;
+    }
+    out.flush().context("writing the preview")?;
+    if printed < args.count {
+        eprintln!(
+            "only {printed} fire{} before 2100, the end of the supported calendar",
+            if printed == 1 { "" } else { "s" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,249 @@
+//! The bot's configuration file (`config.example.toml` documents every key with its default).
+//!
+//! Secrets never live here: the Discord token comes only from the `DISCORD_TOKEN` environment variable.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The longest grace window: a post later than a day is not "the stretch of the day" any more.
+const MAX_GRACE_MINUTES: u32 = 24 * 60;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Folder of the stretch catalog's `*.toml` files.
+    pub content_dir: PathBuf,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+    pub discord: DiscordConfig,
+    pub poster: PosterConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The SQLite database file, created on first start.
+    pub sqlite_path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: LogLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// Guilds to register slash commands in (instant, for testing); empty registers them globally.
+    pub command_guilds: Vec<u64>,
+    /// A Discord API base such as a shared rate-limit proxy (`http://127.0.0.1:8080`); unset talks to Discord.
+    pub api_base: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosterConfig {
+    /// A post missed by less than this (bot down, say) is still sent late, once; older misses are skipped.
+    pub grace_minutes: Spanned<u32>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            content_dir: PathBuf::from("content"),
+            storage: StorageConfig::default(),
+            log: LogConfig::default(),
+            discord: DiscordConfig::default(),
+            poster: PosterConfig::default(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            sqlite_path: PathBuf::from("stretchbot.sqlite3"),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: LogLevel::Info,
+        }
+    }
+}
+
+impl Default for PosterConfig {
+    fn default() -> Self {
+        Self {
+            grace_minutes: Spanned::new(0..0, 30),
+        }
+    }
+}
+
+/// A problem in the configuration file, located for the person editing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            path: path.to_owned(),
+            line: 1,
+            message: format!("cannot read the configuration file: {err}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks `text`, the contents of the file at `path` (used in messages).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let error_at = |span: Option<Range<usize>>, message: String| ConfigError {
+            path: path.to_owned(),
+            line: span.map_or(1, |span| line_of(text, span.start)),
+            message,
+        };
+        let config: Config = toml::from_str(text).map_err(|err| {
+            error_at(
+                err.span(),
+                format!(
+                    "{}; see config.example.toml for every key",
+                    err.message().trim_end_matches('\n')
+                ),
+            )
+        })?;
+
+        let grace = &config.poster.grace_minutes;
+        if *grace.get_ref() > MAX_GRACE_MINUTES {
+            return Err(error_at(
+                Some(grace.span()),
+                format!(
+                    "`grace_minutes` is {}; use at most {MAX_GRACE_MINUTES} (one day)",
+                    grace.get_ref()
+                ),
+            ));
+        }
+        if let Some(base) = &config.discord.api_base {
+            let url = base.get_ref();
+            let host = url
+                .strip_prefix("http://")
+                .or_else(|| url.strip_prefix("https://"));
+            if host.is_none_or(|host| host.trim_end_matches('/').is_empty()) {
+                return Err(error_at(
+                    Some(base.span()),
+                    format!(
+                        "`api_base` is `{url}`; write a URL like http://127.0.0.1:8080, or remove the key to talk to Discord directly"
+                    ),
+                ));
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// 1-based line number of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("bot.toml"), text).map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let example = include_str!("../config.example.toml");
+        let config = parse(example).unwrap();
+        let defaults = Config::default();
+        assert_eq!(config.content_dir, defaults.content_dir);
+        assert_eq!(config.storage.sqlite_path, defaults.storage.sqlite_path);
+        assert_eq!(config.log.level, defaults.log.level);
+        assert_eq!(
+            config.discord.command_guilds,
+            defaults.discord.command_guilds
+        );
+        assert!(config.discord.api_base.is_none());
+        assert_eq!(
+            config.poster.grace_minutes.get_ref(),
+            defaults.poster.grace_minutes.get_ref()
+        );
+    }
+
+    #[test]
+    fn an_empty_file_means_all_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(*config.poster.grace_minutes.get_ref(), 30);
+        assert_eq!(config.log.level, LogLevel::Info);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let message = parse("[log]\nlevle = \"debug\"\n").unwrap_err();
+        assert!(message.starts_with("bot.toml:2: "), "{message}");
+        assert!(message.contains("levle"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_name_the_line_and_the_fix() {
+        let level = parse("\n[log]\nlevel = \"loud\"\n").unwrap_err();
+        assert!(level.starts_with("bot.toml:3: "), "{level}");
+        assert!(level.contains("info"), "{level}");
+        let grace = parse("[poster]\ngrace_minutes = 5000\n").unwrap_err();
+        assert!(
+            grace.starts_with("bot.toml:2: ") && grace.contains("at most 1440"),
+            "{grace}"
+        );
+        let base = parse("[discord]\napi_base = \"localhost:80\"\n").unwrap_err();
+        assert!(
+            base.starts_with("bot.toml:2: ") && base.contains("http://"),
+            "{base}"
+        );
+        let syntax = parse("[discord\n").unwrap_err();
+        assert!(syntax.starts_with("bot.toml:1: "), "{syntax}");
+    }
+
+    #[test]
+    fn a_missing_file_is_reported_with_its_path() {
+        let message = Config::load(Path::new("/nonexistent/stretchbot.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("/nonexistent/stretchbot.toml:1: cannot read"),
+            "{message}"
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! The command line as scripts and CI use it: the real binary, its output formats and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stretchbot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the stretchbot binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("temp file is writable");
+}
+
+// --- check
+
+#[test]
+fn check_accepts_the_shipped_catalog_and_example_config() {
+    let output = stretchbot(&["check", "--config", "config.example.toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("content: 24 entries, all valid"), "{out}");
+    assert!(out.contains("config.example.toml: valid"), "{out}");
+}
+
+#[test]
+fn check_lists_every_content_problem_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("content/cat-cow.toml"))
+            .unwrap();
+    write(dir.path(), "cat-cow.toml", &valid);
+    // A copy under another id repeats every alias; a typo'd key; a reversed range.
+    write(
+        dir.path(),
+        "cat-cow-copy.toml",
+        &valid.replacen("name = \"Cat-Cow\"", "name = \"Cat Cow Copy\"", 1),
+    );
+    write(
+        dir.path(),
+        "broken.toml",
+        &valid
+            .replacen("name = \"Cat-Cow\"", "nmae = \"Broken\"", 1)
+            .replacen(
+                "reps = { min = 3, max = 15 }",
+                "reps = { min = 15, max = 3 }",
+                1,
+            ),
+    );
+
+    let output = stretchbot(&["check", "--content", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    let broken = dir.path().join("broken.toml");
+    let copy = dir.path().join("cat-cow-copy.toml");
+    assert!(err.contains(&format!("{}:1: ", broken.display())), "{err}");
+    assert!(err.contains("nmae"), "{err}");
+    assert!(err.contains(&format!("{}:", copy.display())), "{err}");
+    assert!(
+        err.lines().any(|line| line.contains("min")
+            && line.contains("max")
+            && line.starts_with(&broken.display().to_string())),
+        "{err}"
+    );
+    assert!(err.contains("problems in"), "{err}");
+}
+
+#[test]
+fn check_refuses_a_folder_without_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stretchbot(&["check", "--content", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains(&dir.path().display().to_string()));
+}
+
+#[test]
+fn check_reports_a_bad_config_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bot.toml",
+        "[log]\nlevel = \"info\"\n\n[poster]\ngrace_minuts = 10\n",
+    );
+    let config = dir.path().join("bot.toml");
+    let output = stretchbot(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!("{}:5: ", config.display())),
+        "{err}"
+    );
+    assert!(err.contains("grace_minuts"), "{err}");
+}
+
+// --- catalog
+
+#[test]
+fn catalog_json_carries_the_contract_fields() {
+    let output = stretchbot(&["catalog", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let entries: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let entries = entries.as_array().expect("an array of entries");
+    assert_eq!(entries.len(), 24);
+    let range_or_null = |value: &serde_json::Value| {
+        value.is_null()
+            || (value["min"].as_u64().is_some()
+                && value["max"].as_u64().is_some()
+                && value["min"].as_u64() <= value["max"].as_u64())
+    };
+    for entry in entries {
+        for key in ["id", "name", "category", "position", "difficulty", "why"] {
+            assert!(
+                entry[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{key} in {entry}"
+            );
+        }
+        for key in ["aliases", "equipment", "steps", "sources"] {
+            assert!(entry[key].is_array(), "{key} in {entry}");
+        }
+        assert!(entry["per_side"].is_boolean());
+        for key in ["hold_s", "reps", "sets", "breaths"] {
+            assert!(range_or_null(&entry[key]), "{key} in {entry}");
+        }
+        assert!(entry["frequency"].is_null() || entry["frequency"].is_string());
+        assert!(entry["caution"].is_null() || entry["caution"].is_string());
+        assert!(!entry["steps"].as_array().unwrap().is_empty());
+        for source in entry["sources"].as_array().unwrap() {
+            assert!(source["title"].is_string() && source["publisher"].is_string());
+            assert!(source["seed"].as_str().unwrap().ends_with(".txt"));
+        }
+    }
+    let thread = entries
+        .iter()
+        .find(|e| e["id"] == "thread-the-needle")
+        .unwrap();
+    assert_eq!(thread["hold_s"], serde_json::json!({"min": 5, "max": 10}));
+    assert_eq!(thread["per_side"], true);
+    let towel = entries
+        .iter()
+        .find(|e| e["id"] == "towel-back-bend")
+        .unwrap();
+    assert!(towel["caution"].as_str().unwrap().contains("five minutes"));
+}
+
+#[test]
+fn catalog_table_lists_every_entry() {
+    let output = stretchbot(&["catalog"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("ID"), "{out}");
+    assert!(
+        out.contains("Cat-Cow") && out.contains("Wheel Pose"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("24 entries"), "{out}");
+}
+
+// --- schedule preview
+
+fn preview(args: &[&str]) -> Output {
+    stretchbot(&[&["schedule", "preview"], args].concat())
+}
+
+#[test]
+fn preview_prints_rfc3339_utc_fires_across_a_dst_gap() {
+    let output = preview(&[
+        "--tz",
+        "America/New_York",
+        "--at",
+        "02:30",
+        "--after",
+        "2027-03-13T00:00:00Z",
+        "--count",
+        "3",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "2027-03-13T07:30:00Z\n2027-03-14T07:00:00Z\n2027-03-15T06:30:00Z\n"
+    );
+}
+
+#[test]
+fn preview_weekdays_and_local_wall_time() {
+    let output = preview(&[
+        "--tz",
+        "Europe/Berlin",
+        "--at",
+        "9:00,3pm",
+        "--days",
+        "mon-fri",
+        "--after",
+        "2027-03-26T12:00:00Z",
+        "--count",
+        "3",
+        "--local",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "2027-03-26T14:00:00Z  Fri 2027-03-26 15:00 CET (+01:00)\n\
+         2027-03-29T07:00:00Z  Mon 2027-03-29 09:00 CEST (+02:00)\n\
+         2027-03-29T13:00:00Z  Mon 2027-03-29 15:00 CEST (+02:00)\n"
+    );
+}
+
+#[test]
+fn preview_cron_with_names_and_steps() {
+    let output = preview(&[
+        "--tz",
+        "UTC",
+        "--cron",
+        "0 8-18/5 * * MON",
+        "--after",
+        "2027-03-01T00:00:00Z",
+        "--count",
+        "4",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "2027-03-01T08:00:00Z\n2027-03-01T13:00:00Z\n2027-03-01T18:00:00Z\n2027-03-08T08:00:00Z\n"
+    );
+}
+
+#[test]
+fn preview_refuses_bad_input_with_what_is_allowed() {
+    for (args, expected) in [
+        (
+            &["--tz", "Europe/Berln", "--at", "9:00"][..],
+            "Did you mean Europe/Berlin",
+        ),
+        (
+            &["--tz", "UTC", "--at", "25:00"][..],
+            "hours go from 0 to 23",
+        ),
+        (
+            &["--tz", "UTC", "--cron", "*/0 * * * *"][..],
+            "a step must be at least 1",
+        ),
+        (&["--tz", "UTC", "--cron", "0 9 * *"][..], "has 4 fields"),
+        (
+            &["--tz", "UTC", "--cron", "0 0 9 * * *"][..],
+            "has 6 fields",
+        ),
+        (
+            &["--tz", "UTC", "--cron", "0 9 * * 8"][..],
+            "0-7 (0 and 7 are Sunday)",
+        ),
+        (&["--tz", "UTC", "--cron", "0 9 30 2 *"][..], "never fires"),
+        (
+            &["--tz", "UTC", "--at", "9:00", "--days", "mon-fry"][..],
+            "`fry` is not a day",
+        ),
+        (
+            &["--tz", "UTC", "--at", "9:00", "--after", "yesterday"][..],
+            "RFC 3339",
+        ),
+        (
+            &["--tz", "UTC", "--at", "9:00", "--count", "0"][..],
+            "give 1 to 1000",
+        ),
+    ] {
+        let output = preview(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(stdout(&output).is_empty(), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn preview_needs_exactly_one_cadence() {
+    for args in [
+        &["--tz", "UTC"][..],
+        &["--tz", "UTC", "--at", "9:00", "--cron", "0 9 * * *"][..],
+        &["--tz", "UTC", "--cron", "0 9 * * *", "--days", "mon"][..],
+    ] {
+        let output = preview(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("Usage"), "{args:?}");
+    }
+}
+
+// --- run
+
+#[test]
+fn run_explains_that_the_discord_connection_is_not_built_yet() {
+    let output = stretchbot(&["run"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("not available yet"));
+}
