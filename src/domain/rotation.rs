@@ -150,25 +150,13 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::domain::catalog::{Category, Difficulty, Dose, Equipment, Position};
+    use crate::domain::catalog::{Difficulty, Position};
 
     fn entry(id: &str, position: Position, difficulty: Difficulty) -> Entry {
         Entry {
-            id: StretchId::parse(id).unwrap(),
-            name: id.to_owned(),
-            aliases: vec![],
-            why: String::new(),
-            areas: vec![],
-            category: Category::Stretch,
             position,
-            equipment: vec![Equipment::None],
             difficulty,
-            per_side: false,
-            dose: Dose::default(),
-            steps: vec!["Do it.".to_owned()],
-            caution: None,
-            variants: vec![],
-            sources: vec![],
+            ..Entry::example(id)
         }
     }
 

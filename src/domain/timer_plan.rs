@@ -460,7 +460,6 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::{Category, Difficulty, Position};
 
     fn range(min: u32, max: u32) -> Option<Amount> {
         Some(Amount { min, max })
@@ -468,21 +467,10 @@ mod tests {
 
     fn entry(per_side: bool, dose: Dose) -> Entry {
         Entry {
-            id: StretchId::parse("test-stretch").unwrap(),
             name: "Test Stretch".to_owned(),
-            aliases: vec![],
-            why: String::new(),
-            areas: vec![],
-            category: Category::Stretch,
-            position: Position::Seated,
-            equipment: vec![Equipment::None],
-            difficulty: Difficulty::Easy,
             per_side,
             dose,
-            steps: vec!["Sit tall.".to_owned()],
-            caution: None,
-            variants: vec![],
-            sources: vec![],
+            ..Entry::example("test-stretch")
         }
     }
 

@@ -241,6 +241,28 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A minimal valid entry for tests: seated, easy, no equipment, one step, no dose.
+    #[cfg(test)]
+    pub(crate) fn example(id: &str) -> Entry {
+        Entry {
+            id: StretchId::parse(id).expect("example ids are slugs"),
+            name: id.to_owned(),
+            aliases: vec![],
+            why: String::new(),
+            areas: vec![],
+            category: Category::Stretch,
+            position: Position::Seated,
+            equipment: vec![Equipment::None],
+            difficulty: Difficulty::Easy,
+            per_side: false,
+            dose: Dose::default(),
+            steps: vec!["Sit tall.".to_owned()],
+            caution: None,
+            variants: vec![],
+            sources: vec![],
+        }
+    }
+
     /// True when the entry can be done with nothing beyond `available` (and a body).
     pub fn needs_only(&self, available: &[Equipment]) -> bool {
         self.equipment

@@ -88,7 +88,6 @@ fn equipment_summary(available: &[Equipment]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::{Dose, StretchId};
 
     fn entry(
         position: Position,
@@ -97,21 +96,11 @@ mod tests {
         equipment: &[Equipment],
     ) -> Entry {
         Entry {
-            id: StretchId::parse("test-entry").unwrap(),
-            name: "Test Entry".to_owned(),
-            aliases: vec![],
-            why: String::new(),
-            areas: vec![],
             category,
             position,
             equipment: equipment.to_vec(),
             difficulty,
-            per_side: false,
-            dose: Dose::default(),
-            steps: vec!["Do it.".to_owned()],
-            caution: None,
-            variants: vec![],
-            sources: vec![],
+            ..Entry::example("test-entry")
         }
     }
 
