@@ -11,9 +11,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
+use serenity::all::GuildId;
 
 use crate::config::Config;
-use crate::domain::catalog::{Amount, Catalog, Entry, Source};
+use crate::discord;
+use crate::domain::catalog::{Amount, Catalog, Entry, Source, Vocabulary};
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
 
 /// The most fires `schedule preview` prints: enough for a year of weekdays.
@@ -104,12 +106,79 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check(&mut out, &content_dir, cli.config.as_deref()),
         Command::Catalog { json } => catalog(&mut out, &content_dir, json),
         Command::Schedule(ScheduleCommand::Preview(args)) => preview(&mut out, &args),
-        Command::Run => Err(InputError(
-            "`stretchbot run` is not available yet: the Discord connection is still being built. \
-             Until then, `stretchbot check` validates the catalog and `stretchbot schedule preview` shows when posts would go out."
-                .into(),
-        )
-        .into()),
+        Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
+    }
+}
+
+/// Environment variable holding the bot token; never read from a file, never logged.
+const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
+/// Environment variable overriding `discord.api_base`.
+const API_BASE_VARIABLE: &str = "STRETCHBOT_DISCORD_API_BASE";
+
+/// Checks everything that can be checked offline, then runs the bot until Ctrl-C or SIGTERM.
+fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
+    let token = std::env::var(TOKEN_VARIABLE).unwrap_or_default();
+    let token = token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(InputError(format!(
+            "{TOKEN_VARIABLE} is not set. Create a bot in the Discord developer portal \
+             (https://discord.com/developers/applications), copy its token, and run \
+             `export {TOKEN_VARIABLE}=<token>` before `stretchbot run`."
+        ))
+        .into());
+    }
+    let catalog = std::sync::Arc::new(load_catalog(content_dir)?);
+    let api_base = match std::env::var(API_BASE_VARIABLE) {
+        Ok(base) if !base.trim().is_empty() => Some(base.trim().to_owned()),
+        _ => config.discord.api_base.map(|base| base.into_inner()),
+    };
+    let settings = discord::Settings {
+        token: token.to_owned(),
+        connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
+        commands: if config.discord.command_guilds.is_empty() {
+            discord::CommandScope::Global
+        } else {
+            discord::CommandScope::Guilds(
+                config
+                    .discord
+                    .command_guilds
+                    .iter()
+                    .map(|id| GuildId::new(*id))
+                    .collect(),
+            )
+        },
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(config.log.level.as_tracing())
+        .with_writer(io::stderr)
+        .init();
+    tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(discord::run(settings, catalog, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
     }
 }
 

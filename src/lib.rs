@@ -8,9 +8,11 @@
 //!     computation.
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
 //!   - [`domain::timer_plan`]: an entry turned into timed steps for the guided timer.
+//! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands, cards.
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
 
 pub mod cli;
 pub mod config;
+pub mod discord;
 pub mod domain;

@@ -299,8 +299,42 @@ fn preview_needs_exactly_one_cadence() {
 // --- run
 
 #[test]
-fn run_explains_that_the_discord_connection_is_not_built_yet() {
-    let output = stretchbot(&["run"]);
+fn run_without_a_token_explains_how_to_get_one_before_any_network_call() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .arg("run")
+        .env_remove("DISCORD_TOKEN")
+        // A proxy that does not exist: any network attempt would fail differently.
+        .env("STRETCHBOT_DISCORD_API_BASE", "http://127.0.0.1:9")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("not available yet"));
+    let err = stderr(&output);
+    assert!(
+        err.contains("DISCORD_TOKEN is not set") && err.contains("export DISCORD_TOKEN"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_with_a_bad_config_names_the_file_and_line_before_any_network_call() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bot.toml",
+        "[discord]\ncommand_guilds = \"all\"\n",
+    );
+    let config = dir.path().join("bot.toml");
+    let output = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(["run", "--config", config.to_str().unwrap()])
+        .env("DISCORD_TOKEN", "not-a-real-token")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with(&format!("{}:2: ", config.display())),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use crate::domain::catalog::{Amount, Dose, Entry, Equipment, StretchId, duration_in_words};
+use crate::domain::catalog::{
+    Amount, Dose, Entry, Equipment, StretchId, Vocabulary, duration_in_words,
+};
 
 /// How a member likes their timer paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

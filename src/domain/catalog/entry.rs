@@ -62,6 +62,16 @@ impl fmt::Display for StretchId {
     }
 }
 
+/// A closed set of words describing entries (category, position, equipment, difficulty), so that adapters
+/// (command options, filters) can offer every value without knowing which vocabulary it is.
+pub trait Vocabulary: Copy + Eq + 'static {
+    const ALL: &'static [Self];
+    /// The spelling used in content files, JSON and command options.
+    fn as_str(self) -> &'static str;
+    /// How the value reads in a sentence or on a card.
+    fn label(self) -> &'static str;
+}
+
 /// Declares a closed vocabulary whose spelling in content files and in JSON is the kebab-case name.
 /// Reading goes through `FromStr`, whose error lists the allowed spellings.
 macro_rules! vocabulary {
@@ -78,19 +88,19 @@ macro_rules! vocabulary {
             }
         }
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+        impl Vocabulary for $name {
+            const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The spelling used in content files, JSON and command options.
-            pub fn as_str(self) -> &'static str {
+            fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
-            /// How the value reads in a sentence or on a card.
-            pub fn label(self) -> &'static str {
+            fn label(self) -> &'static str {
                 match self { $($name::$variant => $label),+ }
             }
+        }
 
+        impl $name {
             /// The allowed spellings, for error messages.
             pub fn allowed() -> String {
                 Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")

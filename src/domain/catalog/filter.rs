@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::entry::{Category, Difficulty, Entry, Equipment, Position};
+use super::entry::{Category, Difficulty, Entry, Equipment, Position, Vocabulary};
 
 /// Restrictions on catalog entries; `None` in a field means "any".
 ///

@@ -14,6 +14,7 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 use super::entry::{
     Amount, Category, Difficulty, Dose, Entry, Equipment, Position, Source, StretchId, Variant,
+    Vocabulary,
 };
 
 /// Every entry of `content/`, validated as a whole: ids, names and aliases are all distinct after

@@ -1,0 +1,377 @@
+//! `/stretch show | random | list`: looking stretches up.
+
+use std::hash::{BuildHasher, RandomState};
+
+use poise::serenity_prelude as serenity;
+
+use crate::discord::card::{Card, truncate};
+use crate::discord::choice::Choice;
+use crate::discord::{Context, Error};
+use crate::domain::catalog::{
+    Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
+};
+
+/// Discord shows at most 25 autocomplete choices.
+const AUTOCOMPLETE_CHOICES: usize = 25;
+/// Entries per page of `/stretch list`.
+const PAGE_SIZE: usize = 8;
+/// Prefix of the list's paging buttons' custom ids.
+const LIST_BUTTON: &str = "stretch-list";
+
+/// Look up a stretch, pick one at random, or browse the catalog.
+#[poise::command(
+    slash_command,
+    subcommands("show", "random", "list"),
+    subcommand_required
+)]
+pub async fn stretch(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Show a stretch: why it helps, every step, the dose and cautions.
+#[poise::command(slash_command)]
+async fn show(
+    ctx: Context<'_>,
+    #[description = "Stretch name, alias or body area"]
+    #[autocomplete = "autocomplete_stretch"]
+    #[max_length = 100]
+    name: String,
+) -> Result<(), Error> {
+    let entry = resolve(&ctx.data().catalog, &name)?;
+    ctx.send(poise::CreateReply::default().embed(Card::for_entry(entry).embed()))
+        .await?;
+    Ok(())
+}
+
+/// A random stretch, optionally filtered.
+#[poise::command(slash_command)]
+async fn random(
+    ctx: Context<'_>,
+    #[description = "Starting position"] position: Option<Choice<Position>>,
+    #[description = "Equipment you have (stretches needing nothing else)"] equipment: Option<
+        Choice<Equipment>,
+    >,
+    #[description = "How hard"] difficulty: Option<Choice<Difficulty>>,
+    #[description = "Kind of exercise"] category: Option<Choice<Category>>,
+) -> Result<(), Error> {
+    let filters = filters(position, equipment, difficulty, category);
+    let matching = matching(&ctx.data().catalog, &filters);
+    if matching.is_empty() {
+        return Err(nothing_matches(&filters));
+    }
+    let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
+    ctx.send(poise::CreateReply::default().embed(Card::for_entry(matching[pick]).embed()))
+        .await?;
+    Ok(())
+}
+
+/// Browse the catalog, optionally filtered.
+#[poise::command(slash_command)]
+async fn list(
+    ctx: Context<'_>,
+    #[description = "Starting position"] position: Option<Choice<Position>>,
+    #[description = "Equipment you have (stretches needing nothing else)"] equipment: Option<
+        Choice<Equipment>,
+    >,
+    #[description = "How hard"] difficulty: Option<Choice<Difficulty>>,
+    #[description = "Kind of exercise"] category: Option<Choice<Category>>,
+) -> Result<(), Error> {
+    let filters = filters(position, equipment, difficulty, category);
+    let page = ListPage::new(&ctx.data().catalog, filters, 0)?;
+    ctx.send(
+        poise::CreateReply::default()
+            .embed(page.embed())
+            .components(page.buttons())
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn autocomplete_stretch(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let choices = ctx
+        .data()
+        .catalog
+        .search(partial, AUTOCOMPLETE_CHOICES)
+        .into_iter()
+        .map(|entry| {
+            serenity::AutocompleteChoice::new(truncate(&entry.name, 100), entry.id.as_str())
+        })
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// The entry a member meant: an id (what autocomplete sends), a name or alias, or else an error naming
+/// the closest matches.
+fn resolve<'a>(catalog: &'a Catalog, typed: &str) -> Result<&'a Entry, Error> {
+    if let Some(entry) = catalog.get(typed.trim()).or_else(|| catalog.find(typed)) {
+        return Ok(entry);
+    }
+    let shown = truncate(typed.trim(), 50).replace('`', "'");
+    let close: Vec<String> = catalog
+        .search(typed, 3)
+        .iter()
+        .map(|entry| format!("**{}**", entry.name))
+        .collect();
+    Err(Error::user(if close.is_empty() {
+        format!(
+            "No stretch is called `{shown}`. Pick one from the suggestions as you type, or browse them all with `/stretch list`."
+        )
+    } else {
+        format!(
+            "No stretch is called `{shown}`. Did you mean {}? Pick one from the suggestions as you type, or browse with `/stretch list`.",
+            close.join(", ")
+        )
+    }))
+}
+
+fn filters(
+    position: Option<Choice<Position>>,
+    equipment: Option<Choice<Equipment>>,
+    difficulty: Option<Choice<Difficulty>>,
+    category: Option<Choice<Category>>,
+) -> Filters {
+    Filters {
+        position: position.map(|Choice(value)| value),
+        equipment: equipment.map(|Choice(value)| vec![value]),
+        difficulty: difficulty.map(|Choice(value)| value),
+        category: category.map(|Choice(value)| value),
+    }
+}
+
+fn matching<'a>(catalog: &'a Catalog, filters: &Filters) -> Vec<&'a Entry> {
+    catalog
+        .entries()
+        .iter()
+        .filter(|entry| filters.matches(entry))
+        .collect()
+}
+
+fn nothing_matches(filters: &Filters) -> Error {
+    Error::user(format!(
+        "No stretch matches {}. Try fewer filters, or leave them all out.",
+        filters.summary()
+    ))
+}
+
+/// One page of `/stretch list`. The page and the filters travel in the buttons' custom ids, so paging
+/// needs no server-side state and keeps working across restarts.
+struct ListPage<'a> {
+    entries: Vec<&'a Entry>,
+    filters: Filters,
+    page: usize,
+}
+
+impl<'a> ListPage<'a> {
+    fn new(catalog: &'a Catalog, filters: Filters, page: usize) -> Result<Self, Error> {
+        let entries = matching(catalog, &filters);
+        if entries.is_empty() {
+            return Err(nothing_matches(&filters));
+        }
+        let last_page = (entries.len() - 1) / PAGE_SIZE;
+        Ok(Self {
+            entries,
+            filters,
+            page: page.min(last_page),
+        })
+    }
+
+    fn pages(&self) -> usize {
+        self.entries.len().div_ceil(PAGE_SIZE)
+    }
+
+    fn embed(&self) -> serenity::CreateEmbed {
+        let lines: Vec<String> = self
+            .entries
+            .iter()
+            .skip(self.page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(|entry| {
+                format!(
+                    "**{}** — {}, {}, {}\n{}",
+                    entry.name,
+                    entry.category.label(),
+                    entry.position.label(),
+                    entry.difficulty.label(),
+                    entry.dose.summary(entry.per_side)
+                )
+            })
+            .collect();
+        serenity::CreateEmbed::new()
+            .title(format!(
+                "Stretches: {} ({} of {})",
+                self.filters.summary(),
+                self.page + 1,
+                self.pages()
+            ))
+            .description(format!(
+                "{}\n\nSee the steps with `/stretch show`.",
+                lines.join("\n\n")
+            ))
+            .footer(serenity::CreateEmbedFooter::new(SAFETY_LINE))
+    }
+
+    fn buttons(&self) -> Vec<serenity::CreateActionRow> {
+        let button = |label: &str, page: usize, disabled: bool| {
+            serenity::CreateButton::new(list_button_id(page, &self.filters))
+                .label(label)
+                .style(serenity::ButtonStyle::Secondary)
+                .disabled(disabled)
+        };
+        vec![serenity::CreateActionRow::Buttons(vec![
+            button("◀ Previous", self.page.saturating_sub(1), self.page == 0),
+            button("Next ▶", self.page + 1, self.page + 1 >= self.pages()),
+        ])]
+    }
+}
+
+/// `stretch-list:<page>:<position>:<equipment>:<difficulty>:<category>`, `-` for no filter. Discord allows
+/// 100 characters; the longest is well under 60.
+fn list_button_id(page: usize, filters: &Filters) -> String {
+    fn part<T: Vocabulary>(value: Option<T>) -> &'static str {
+        value.map_or("-", T::as_str)
+    }
+    format!(
+        "{LIST_BUTTON}:{page}:{}:{}:{}:{}",
+        part(filters.position),
+        part(
+            filters
+                .equipment
+                .as_ref()
+                .and_then(|items| items.first().copied())
+        ),
+        part(filters.difficulty),
+        part(filters.category)
+    )
+}
+
+fn parse_list_button_id(custom_id: &str) -> Option<(usize, Filters)> {
+    fn part<T: Vocabulary + std::str::FromStr>(raw: &str) -> Option<Option<T>> {
+        match raw {
+            "-" => Some(None),
+            _ => raw.parse().ok().map(Some),
+        }
+    }
+    let mut parts = custom_id
+        .strip_prefix(LIST_BUTTON)?
+        .strip_prefix(':')?
+        .split(':');
+    let page = parts.next()?.parse().ok()?;
+    let filters = Filters {
+        position: part(parts.next()?)?,
+        equipment: part::<Equipment>(parts.next()?)?.map(|item| vec![item]),
+        difficulty: part(parts.next()?)?,
+        category: part(parts.next()?)?,
+    };
+    parts.next().is_none().then_some((page, filters))
+}
+
+/// Answers a click on the list's paging buttons, or returns `false` when the click is not ours.
+pub async fn on_component(
+    ctx: &serenity::Context,
+    catalog: &Catalog,
+    click: &serenity::ComponentInteraction,
+) -> Result<bool, Error> {
+    let Some((page, filters)) = parse_list_button_id(&click.data.custom_id) else {
+        return Ok(false);
+    };
+    let response = match ListPage::new(catalog, filters, page) {
+        Ok(page) => serenity::CreateInteractionResponse::UpdateMessage(
+            serenity::CreateInteractionResponseMessage::new()
+                .embed(page.embed())
+                .components(page.buttons()),
+        ),
+        Err(error) => serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(error.to_string())
+                .ephemeral(true),
+        ),
+    };
+    click.create_response(ctx, response).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()
+    }
+
+    #[test]
+    fn list_button_ids_round_trip_and_fit_discord() {
+        let filters = Filters {
+            position: Some(Position::HandsAndKnees),
+            equipment: Some(vec![Equipment::ResistanceBand]),
+            difficulty: Some(Difficulty::Moderate),
+            category: Some(Category::Mobility),
+        };
+        let id = list_button_id(12, &filters);
+        assert!(id.len() <= 100, "{id}");
+        assert_eq!(parse_list_button_id(&id), Some((12, filters)));
+        let none = Filters::default();
+        assert_eq!(
+            parse_list_button_id(&list_button_id(0, &none)),
+            Some((0, none))
+        );
+    }
+
+    #[test]
+    fn foreign_or_tampered_button_ids_are_not_ours() {
+        for id in [
+            "timer:pause",
+            "stretch-list",
+            "stretch-list:x:-:-:-:-",
+            "stretch-list:1:flying:-:-:-",
+            "stretch-list:1:-:-:-:-:extra",
+            "stretch-listing:1:-:-:-:-",
+        ] {
+            assert_eq!(parse_list_button_id(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn resolve_accepts_ids_names_and_aliases_and_suggests_otherwise() {
+        let catalog = catalog();
+        assert_eq!(resolve(&catalog, "cat-cow").unwrap().id.as_str(), "cat-cow");
+        assert_eq!(
+            resolve(&catalog, "Child's Pose").unwrap().id.as_str(),
+            "childs-pose"
+        );
+        let Error::User(message) = resolve(&catalog, "thred the needle").unwrap_err() else {
+            panic!("a user error");
+        };
+        assert!(
+            message.contains("Did you mean **Thread the Needle**"),
+            "{message}"
+        );
+        assert!(message.contains("/stretch list"), "{message}");
+        let Error::User(message) = resolve(&catalog, "`zzzz`").unwrap_err() else {
+            panic!("a user error");
+        };
+        assert!(message.contains("`'zzzz'`"), "{message}");
+    }
+
+    #[test]
+    fn pages_cover_the_catalog_and_clamp() {
+        let catalog = catalog();
+        let first = ListPage::new(&catalog, Filters::default(), 0).unwrap();
+        assert_eq!(first.pages(), catalog.len().div_ceil(PAGE_SIZE));
+        let beyond = ListPage::new(&catalog, Filters::default(), 99).unwrap();
+        assert_eq!(beyond.page, beyond.pages() - 1);
+        let none = Filters {
+            position: Some(Position::Standing),
+            difficulty: Some(Difficulty::Advanced),
+            ..Filters::default()
+        };
+        assert!(
+            matches!(ListPage::new(&catalog, none, 0), Err(Error::User(m)) if m.contains("No stretch matches"))
+        );
+    }
+}

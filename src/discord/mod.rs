@@ -1,0 +1,181 @@
+//! The Discord adapter: the bot's connection (serenity + poise), its slash commands and replies.
+//!
+//! Everything Discord-shaped lives here; the commands call into [`crate::domain`] for what to say.
+//! [`run`] connects, registers the commands, answers interactions and, when `shutdown` resolves, closes the
+//! gateway and lets replies in flight finish.
+
+pub mod card;
+mod choice;
+mod commands;
+mod error;
+mod in_flight;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+pub use error::Error;
+use in_flight::InFlight;
+
+use crate::domain::catalog::Catalog;
+
+/// What every command can reach.
+pub struct Data {
+    pub catalog: Arc<Catalog>,
+    in_flight: InFlight,
+}
+
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// Only the events the bot uses: guilds and the interactions Discord always delivers. No privileged intents.
+pub const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS;
+
+/// Permissions the bot asks for in its invite: see channels, post cards, and read recent messages (to find
+/// its own earlier posts after an outage).
+pub const INVITE_PERMISSIONS: serenity::Permissions = serenity::Permissions::VIEW_CHANNEL
+    .union(serenity::Permissions::SEND_MESSAGES)
+    .union(serenity::Permissions::EMBED_LINKS)
+    .union(serenity::Permissions::READ_MESSAGE_HISTORY);
+
+/// How long shutdown waits for replies in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the bot reaches Discord's HTTP API.
+pub enum Connection {
+    /// discord.com, rate-limited by serenity.
+    Discord,
+    /// Another API base, such as a shared rate-limit proxy. serenity's own rate limiter must be off here:
+    /// with it on, serenity silently bypasses the proxy.
+    Proxy(String),
+    /// A prepared HTTP client for discord.com (tests: TLS to a fake Discord trusted through its own CA).
+    Client(reqwest::Client),
+}
+
+/// Where slash commands are registered.
+pub enum CommandScope {
+    Global,
+    Guilds(Vec<serenity::GuildId>),
+}
+
+pub struct Settings {
+    pub token: String,
+    pub connection: Connection,
+    pub commands: CommandScope,
+}
+
+/// Runs the bot until `shutdown` resolves (or the gateway fails for good).
+pub async fn run(
+    settings: Settings,
+    catalog: Arc<Catalog>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let http = match settings.connection {
+        Connection::Discord => serenity::HttpBuilder::new(&settings.token),
+        Connection::Proxy(base) => serenity::HttpBuilder::new(&settings.token)
+            .proxy(base)
+            .ratelimiter_disabled(true),
+        Connection::Client(client) => serenity::HttpBuilder::new(&settings.token).client(client),
+    }
+    .build();
+
+    let in_flight = InFlight::default();
+    let drained = in_flight.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all_commands(),
+            on_error: |error| Box::pin(error::on_error(error)),
+            pre_command: |ctx| {
+                Box::pin(async move {
+                    ctx.set_invocation_data(ctx.data().in_flight.enter()).await;
+                })
+            },
+            event_handler: |framework, event| {
+                Box::pin(on_event(framework.serenity_context, event, framework.user_data))
+            },
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                register(ctx, &framework.options().commands, &settings.commands).await?;
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                println!(
+                    "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
+                    ready.application.id,
+                    INVITE_PERMISSIONS.bits()
+                );
+                Ok(Data { catalog, in_flight })
+            })
+        })
+        .build();
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
+        .framework(framework)
+        .await
+        .context("could not set up the Discord client")?;
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing the gateway");
+        shards.shutdown_all().await;
+    });
+    client
+        .start()
+        .await
+        .context("the Discord connection failed")?;
+    if !drained.wait_idle(DRAIN_TIMEOUT).await {
+        tracing::warn!("shut down with replies still in flight after {DRAIN_TIMEOUT:?}");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn register(
+    ctx: &serenity::Context,
+    commands: &[poise::Command<Data, Error>],
+    scope: &CommandScope,
+) -> Result<(), Error> {
+    match scope {
+        CommandScope::Global => poise::builtins::register_globally(ctx, commands).await?,
+        CommandScope::Guilds(guilds) => {
+            for guild in guilds {
+                poise::builtins::register_in_guild(ctx, commands, *guild).await?;
+            }
+        }
+    }
+    tracing::info!(count = commands.len(), "slash commands registered");
+    Ok(())
+}
+
+/// Events outside poise's command dispatch: button clicks.
+async fn on_event(
+    ctx: &serenity::Context,
+    event: &serenity::FullEvent,
+    data: &Data,
+) -> Result<(), Error> {
+    if let serenity::FullEvent::InteractionCreate {
+        interaction: serenity::Interaction::Component(click),
+    } = event
+    {
+        let _working = data.in_flight.enter();
+        if !commands::on_stretch_component(ctx, &data.catalog, click).await? {
+            tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
+            click
+                .create_response(
+                    ctx,
+                    serenity::CreateInteractionResponse::Message(
+                        serenity::CreateInteractionResponseMessage::new()
+                            .content(
+                                "This button has expired. Run the command again for a fresh one.",
+                            )
+                            .ephemeral(true),
+                    ),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
