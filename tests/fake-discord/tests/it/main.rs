@@ -1,0 +1,11 @@
+//! The fake's own tests, against raw clients (reqwest, tokio-tungstenite) and serenity's models.
+
+mod common;
+mod faults;
+mod gateway;
+mod interactions;
+mod ratelimit;
+mod rest;
+mod serenity_client;
+mod tls;
+mod transcript;

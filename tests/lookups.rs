@@ -1,0 +1,313 @@
+//! The lookup commands end to end: the real bot (serenity + poise) against the fake Discord, every body
+//! checked against Discord's OpenAPI spec by the fake.
+
+mod support;
+
+use fake_discord::{Direction, Event, MessageId, Scope, focused, opt, sub};
+use serde_json::Value;
+use stretchbot::domain::catalog::{SAFETY_LINE, Vocabulary};
+use support::{Mode, TestApp, WAIT, spawn_app};
+
+/// Discord's EPHEMERAL message flag.
+const EPHEMERAL: u64 = 1 << 6;
+
+async fn run_command(app: &TestApp, subcommand: &str, options: Vec<fake_discord::Opt>) -> Value {
+    let interaction = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            app.member,
+            "stretch",
+            [sub(subcommand, options)],
+        )
+        .await
+        .expect("the fake delivers the command");
+    interaction
+        .wait_response(WAIT)
+        .await
+        .expect("the bot answers in time")
+}
+
+fn is_ephemeral(reply: &Value) -> bool {
+    reply["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0
+}
+
+fn embed_text(embed: &Value) -> String {
+    let mut text = format!("{}\n{}\n", embed["title"], embed["description"]);
+    for field in embed["fields"].as_array().into_iter().flatten() {
+        text.push_str(&format!("{}\n{}\n", field["name"], field["value"]));
+    }
+    text.push_str(embed["footer"]["text"].as_str().unwrap_or_default());
+    text
+}
+
+#[tokio::test]
+async fn the_bot_registers_its_commands_with_valid_bodies() {
+    let app = spawn_app(Mode::Proxy).await;
+    let commands = app.fake.registered_commands(Scope::Guild(app.guild));
+    let stretch = commands
+        .iter()
+        .find(|command| command["name"] == "stretch")
+        .expect("/stretch is registered");
+    let subcommands: Vec<&str> = stretch["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|option| option["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subcommands, ["show", "random", "list"]);
+    // Everything went to the fake: nothing fell back to the real Discord.
+    assert!(!app.fake.requests().is_empty());
+    let session = app.fake.session().expect("a gateway session");
+    assert_eq!(
+        session.intents.bits(),
+        1,
+        "GUILDS only, no privileged intents"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn show_answers_with_the_full_card() {
+    let app = spawn_app(Mode::Proxy).await;
+    let reply = run_command(&app, "show", vec![opt("name", "thread-the-needle")]).await;
+    assert_eq!(reply["type"], 4, "{reply}");
+    assert!(!is_ephemeral(&reply));
+    let embed = &reply["data"]["embeds"][0];
+    let entry = app.catalog.get("thread-the-needle").unwrap();
+    assert_eq!(embed["title"], entry.name.as_str());
+    let text = embed_text(embed);
+    for (number, step) in entry.steps.iter().enumerate() {
+        assert!(
+            text.contains(&format!("{}. {step}", number + 1)),
+            "step {} in {text}",
+            number + 1
+        );
+    }
+    assert!(text.contains(SAFETY_LINE), "{text}");
+    assert!(
+        text.contains("hold 5–10 s") && text.contains("each side"),
+        "{text}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn show_accepts_a_typed_name_or_alias() {
+    let app = spawn_app(Mode::Proxy).await;
+    let reply = run_command(&app, "show", vec![opt("name", "child's pose")]).await;
+    assert_eq!(reply["data"]["embeds"][0]["title"], "Child's Pose");
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_catalog_card_is_accepted_by_discord() {
+    let app = spawn_app(Mode::Proxy).await;
+    for entry in app.catalog.entries() {
+        let reply = run_command(&app, "show", vec![opt("name", entry.id.as_str())]).await;
+        let text = embed_text(&reply["data"]["embeds"][0]);
+        assert!(text.contains(SAFETY_LINE), "{}", entry.id);
+        assert!(text.contains(entry.steps.last().unwrap()), "{}", entry.id);
+    }
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_name_gets_an_ephemeral_hint() {
+    let app = spawn_app(Mode::Proxy).await;
+    let reply = run_command(&app, "show", vec![opt("name", "thred the neede")]).await;
+    assert!(is_ephemeral(&reply), "{reply}");
+    let content = reply["data"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("Did you mean **Thread the Needle**"),
+        "{content}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn autocomplete_offers_close_matches_within_discords_limit() {
+    let app = spawn_app(Mode::Proxy).await;
+    for (typed, expected_first) in [
+        ("thre", "thread-the-needle"),
+        ("cobar", "cobra-pose"),
+        ("", "cat-cow"),
+    ] {
+        let interaction = app
+            .fake
+            .autocomplete(
+                app.guild,
+                app.channel,
+                app.member,
+                "stretch",
+                [sub("show", [focused("name", typed)])],
+            )
+            .await
+            .unwrap();
+        let reply = interaction.wait_response(WAIT).await.unwrap();
+        assert_eq!(reply["type"], 8, "{reply}");
+        let choices = reply["data"]["choices"].as_array().unwrap();
+        assert!(
+            !choices.is_empty() && choices.len() <= 25,
+            "{typed}: {reply}"
+        );
+        assert_eq!(choices[0]["value"], expected_first, "{typed}: {reply}");
+    }
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn random_respects_filters_and_explains_when_nothing_matches() {
+    let app = spawn_app(Mode::Proxy).await;
+    let reply = run_command(
+        &app,
+        "random",
+        vec![opt("position", 1), opt("difficulty", 0)],
+    )
+    .await;
+    let title = reply["data"]["embeds"][0]["title"]
+        .as_str()
+        .expect("a card")
+        .to_owned();
+    let entry = app
+        .catalog
+        .entries()
+        .iter()
+        .find(|entry| entry.name == title)
+        .unwrap();
+    assert_eq!(entry.position.as_str(), "standing");
+    assert_eq!(entry.difficulty.as_str(), "easy");
+
+    // Standing and advanced: nothing in the catalog.
+    let reply = run_command(
+        &app,
+        "random",
+        vec![opt("position", 1), opt("difficulty", 2)],
+    )
+    .await;
+    assert!(is_ephemeral(&reply), "{reply}");
+    assert!(
+        reply["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("No stretch matches standing, advanced")
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn list_pages_with_buttons() {
+    let app = spawn_app(Mode::Proxy).await;
+    let interaction = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            app.member,
+            "stretch",
+            [sub("list", [])],
+        )
+        .await
+        .unwrap();
+    let reply = interaction.wait_response(WAIT).await.unwrap();
+    assert!(is_ephemeral(&reply), "{reply}");
+    assert!(
+        reply["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("(1 of 3)"),
+        "{reply}"
+    );
+    let buttons = &reply["data"]["components"][0]["components"];
+    assert_eq!(buttons[0]["disabled"], true, "no previous page on page 1");
+    let next = buttons[1]["custom_id"].as_str().unwrap().to_owned();
+
+    let message = interaction
+        .original_message()
+        .expect("the list message exists");
+    let message_id = MessageId::new(message["id"].as_str().unwrap().parse().unwrap());
+    let click = app
+        .fake
+        .click_button(app.guild, app.channel, app.member, message_id, &next)
+        .await
+        .unwrap();
+    let update = click.wait_response(WAIT).await.unwrap();
+    assert_eq!(update["type"], 7, "the page is updated in place: {update}");
+    assert!(
+        update["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("(2 of 3)"),
+        "{update}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn commands_still_work_after_a_gateway_reconnect() {
+    let app = spawn_app(Mode::Proxy).await;
+    let session = app.fake.session().unwrap().session_id;
+    assert!(app.fake.reconnect_gateway().await);
+    app.fake
+        .wait_until(WAIT, "the bot to RESUME its session", |fake| {
+            fake.transcript()
+                .into_iter()
+                .find_map(|entry| match entry.event {
+                    Event::Gateway(frame)
+                        if frame.direction == Direction::Received
+                            && frame.payload["op"] == 6
+                            && frame.payload["d"]["session_id"] == session.as_str() =>
+                    {
+                        Some(())
+                    }
+                    _ => None,
+                })
+        })
+        .await
+        .expect("the bot resumes its session");
+    assert_eq!(
+        app.fake.session().unwrap().session_id,
+        session,
+        "the same session goes on"
+    );
+    let reply = run_command(&app, "show", vec![opt("name", "cat-cow")]).await;
+    assert_eq!(reply["data"]["embeds"][0]["title"], "Cat-Cow");
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tls_mode_keeps_serenitys_rate_limiter_and_works() {
+    let app = spawn_app(Mode::Tls).await;
+    let reply = run_command(&app, "show", vec![opt("name", "cat-cow")]).await;
+    assert_eq!(reply["data"]["embeds"][0]["title"], "Cat-Cow");
+    assert!(
+        app.fake.requests().iter().any(|exchange| exchange.tls),
+        "requests came over TLS"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_the_gateway_and_returns() {
+    let app = spawn_app(Mode::Proxy).await;
+    let fake = app.stop().await;
+    fake.wait_until(WAIT, "the gateway to close", |fake| {
+        fake.session()
+            .is_none_or(|session| !session.connected)
+            .then_some(())
+    })
+    .await
+    .expect("the bot closed its gateway connection");
+    fake.assert_no_violations();
+}

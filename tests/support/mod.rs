@@ -1,0 +1,118 @@
+//! `spawn_app()`: each test gets its own fake Discord, its own bot (the real serenity + poise code, in
+//! this process) and a guild with a channel and a member ready to type commands.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
+use stretchbot::discord::{self, CommandScope, Connection, Settings};
+use stretchbot::domain::catalog::Catalog;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Generous for a loaded 2-core CI machine; a healthy run takes milliseconds.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How the bot reaches the fake's REST API.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `api_base` pointing at the fake over plain HTTP; serenity's rate limiter off.
+    Proxy,
+    /// HTTPS to `discord.com` resolved to the fake, trusted through its test CA; serenity's rate limiter on.
+    Tls,
+}
+
+pub struct TestApp {
+    pub fake: FakeDiscord,
+    pub guild: GuildId,
+    pub channel: ChannelId,
+    pub member: UserId,
+    pub catalog: Arc<Catalog>,
+    stop: Option<oneshot::Sender<()>>,
+    bot: JoinHandle<anyhow::Result<()>>,
+}
+
+pub fn catalog() -> Arc<Catalog> {
+    Arc::new(
+        Catalog::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
+            .expect("the shipped catalog loads"),
+    )
+}
+
+pub async fn spawn_app(mode: Mode) -> TestApp {
+    let fake = FakeDiscord::start(Options {
+        tls: mode == Mode::Tls,
+        ..Options::default()
+    })
+    .await
+    .expect("the fake Discord starts");
+    let guild = fake.add_guild("Team");
+    let channel = fake.add_text_channel(guild, "wellness");
+    let member = fake.add_member(guild, "alice", Permissions::empty());
+
+    let connection = match mode {
+        Mode::Proxy => Connection::Proxy(fake.api_base()),
+        Mode::Tls => {
+            let ca = reqwest::Certificate::from_pem(
+                fake.ca_pem().expect("TLS mode has a CA").as_bytes(),
+            )
+            .expect("the fake's CA is valid PEM");
+            Connection::Client(
+                reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .resolve(
+                        "discord.com",
+                        fake.tls_addr().expect("TLS mode has an address"),
+                    )
+                    .add_root_certificate(ca)
+                    .build()
+                    .expect("a reqwest client"),
+            )
+        }
+    };
+    let settings = Settings {
+        token: fake.token().to_owned(),
+        connection,
+        commands: CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
+    };
+    let catalog = catalog();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let bot = tokio::spawn(discord::run(settings, catalog.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    fake.wait_ready(WAIT)
+        .await
+        .expect("the bot connects and gets READY");
+    fake.wait_until(WAIT, "the bot to register its commands", |fake| {
+        (!fake.registered_commands(Scope::Guild(guild)).is_empty()).then_some(())
+    })
+    .await
+    .expect("the bot registers its slash commands");
+
+    TestApp {
+        fake,
+        guild,
+        channel,
+        member,
+        catalog,
+        stop: Some(stop),
+        bot,
+    }
+}
+
+impl TestApp {
+    /// Asks the bot to shut down and waits for it, failing the test if it does not stop cleanly.
+    pub async fn stop(mut self) -> FakeDiscord {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(WAIT, &mut self.bot)
+            .await
+            .expect("the bot stops within the wait")
+            .expect("the bot task does not panic")
+            .expect("the bot stops without an error");
+        self.fake
+    }
+}
