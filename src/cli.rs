@@ -101,11 +101,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| config.as_ref().map(|config| config.content_dir.clone()))
         .unwrap_or_else(|| PathBuf::from("content"));
-    let mut out = io::stdout().lock();
+    // Only the printing commands lock stdout: the bot prints from its runtime's threads while `run` waits.
     match cli.command {
-        Command::Check => check(&mut out, &content_dir, cli.config.as_deref()),
-        Command::Catalog { json } => catalog(&mut out, &content_dir, json),
-        Command::Schedule(ScheduleCommand::Preview(args)) => preview(&mut out, &args),
+        Command::Check => check(
+            &mut io::stdout().lock(),
+            &content_dir,
+            cli.config.as_deref(),
+        ),
+        Command::Catalog { json } => catalog(&mut io::stdout().lock(), &content_dir, json),
+        Command::Schedule(ScheduleCommand::Preview(args)) => {
+            preview(&mut io::stdout().lock(), &args)
+        }
         Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
     }
 }
