@@ -3,7 +3,7 @@
 
 mod support;
 
-use fake_discord::{Direction, Event, MessageId, Scope, focused, opt, sub};
+use fake_discord::{Direction, Event, Fault, MessageId, RateLimitScope, Scope, focused, opt, sub};
 use serde_json::Value;
 use stretchbot::domain::catalog::{SAFETY_LINE, Vocabulary};
 use support::{Mode, TestApp, WAIT, spawn_app};
@@ -310,4 +310,32 @@ async fn shutdown_closes_the_gateway_and_returns() {
     .await
     .expect("the bot closed its gateway connection");
     fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn in_proxy_mode_the_bot_retries_a_rate_limited_reply() {
+    let app = spawn_app(Mode::Proxy).await;
+    let callback = "POST /interactions/{interaction_id}/{interaction_token}/callback";
+    app.fake.inject(Fault::RateLimited {
+        route: callback.into(),
+        retry_after: std::time::Duration::from_millis(300),
+        scope: RateLimitScope::User,
+        times: 1,
+    });
+    let reply = run_command(&app, "show", vec![opt("name", "cat-cow")]).await;
+    assert_eq!(reply["data"]["embeds"][0]["title"], "Cat-Cow");
+    let callbacks: Vec<u16> = app
+        .fake
+        .requests()
+        .iter()
+        .filter(|exchange| exchange.path.ends_with("/callback"))
+        .map(|exchange| exchange.status)
+        .collect();
+    assert_eq!(
+        callbacks,
+        [429, 204],
+        "one 429, then the retry went through"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
 }

@@ -9,6 +9,7 @@ mod choice;
 mod commands;
 mod error;
 mod in_flight;
+mod limiter;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use poise::serenity_prelude as serenity;
 
 pub use error::Error;
 use in_flight::InFlight;
+use limiter::{Limiter, Route};
 
 use crate::domain::catalog::Catalog;
 
@@ -26,6 +28,7 @@ use crate::domain::catalog::Catalog;
 pub struct Data {
     pub catalog: Arc<Catalog>,
     in_flight: InFlight,
+    limiter: Arc<Limiter>,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -72,6 +75,11 @@ pub async fn run(
     catalog: Arc<Catalog>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // serenity limits requests itself except in proxy mode, where it must be off; then we do it.
+    let limiter = Arc::new(match settings.connection {
+        Connection::Proxy(_) => Limiter::active(),
+        Connection::Discord | Connection::Client(_) => Limiter::inactive(),
+    });
     let http = match settings.connection {
         Connection::Discord => serenity::HttpBuilder::new(&settings.token),
         Connection::Proxy(base) => serenity::HttpBuilder::new(&settings.token)
@@ -100,14 +108,18 @@ pub async fn run(
         })
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
-                register(ctx, &framework.options().commands, &settings.commands).await?;
+                register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
                 println!(
                     "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
                     ready.application.id,
                     INVITE_PERMISSIONS.bits()
                 );
-                Ok(Data { catalog, in_flight })
+                Ok(Data {
+                    catalog,
+                    in_flight,
+                    limiter,
+                })
             })
         })
         .build();
@@ -133,16 +145,36 @@ pub async fn run(
     Ok(())
 }
 
+/// Sends a command's reply, under the bot's own rate limits in proxy mode.
+pub async fn reply(ctx: Context<'_>, reply: poise::CreateReply) -> Result<(), Error> {
+    ctx.data()
+        .limiter
+        .send(Route::InteractionCallback, || ctx.send(reply.clone()))
+        .await?;
+    Ok(())
+}
+
 async fn register(
     ctx: &serenity::Context,
+    limiter: &Limiter,
     commands: &[poise::Command<Data, Error>],
     scope: &CommandScope,
 ) -> Result<(), Error> {
     match scope {
-        CommandScope::Global => poise::builtins::register_globally(ctx, commands).await?,
+        CommandScope::Global => {
+            limiter
+                .send(Route::Global, || {
+                    poise::builtins::register_globally(ctx, commands)
+                })
+                .await?
+        }
         CommandScope::Guilds(guilds) => {
             for guild in guilds {
-                poise::builtins::register_in_guild(ctx, commands, *guild).await?;
+                limiter
+                    .send(Route::Global, || {
+                        poise::builtins::register_in_guild(ctx, commands, *guild)
+                    })
+                    .await?;
             }
         }
     }
@@ -156,26 +188,25 @@ async fn on_event(
     event: &serenity::FullEvent,
     data: &Data,
 ) -> Result<(), Error> {
-    if let serenity::FullEvent::InteractionCreate {
+    let serenity::FullEvent::InteractionCreate {
         interaction: serenity::Interaction::Component(click),
     } = event
-    {
-        let _working = data.in_flight.enter();
-        if !commands::on_stretch_component(ctx, &data.catalog, click).await? {
-            tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
-            click
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .content(
-                                "This button has expired. Run the command again for a fresh one.",
-                            )
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
-        }
-    }
+    else {
+        return Ok(());
+    };
+    let _working = data.in_flight.enter();
+    let response = commands::stretch_component_response(&data.catalog, click).unwrap_or_else(|| {
+        tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content("This button has expired. Run the command again for a fresh one.")
+                .ephemeral(true),
+        )
+    });
+    data.limiter
+        .send(Route::InteractionCallback, || {
+            click.create_response(ctx, response.clone())
+        })
+        .await?;
     Ok(())
 }

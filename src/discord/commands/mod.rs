@@ -2,7 +2,7 @@
 
 mod stretch;
 
-pub use stretch::on_component as on_stretch_component;
+pub use stretch::component_response as stretch_component_response;
 
 use super::{Data, Error};
 

@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
-use crate::discord::{Context, Error};
+use crate::discord::{Context, Error, reply};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
@@ -38,9 +38,11 @@ async fn show(
     name: String,
 ) -> Result<(), Error> {
     let entry = resolve(&ctx.data().catalog, &name)?;
-    ctx.send(poise::CreateReply::default().embed(Card::for_entry(entry).embed()))
-        .await?;
-    Ok(())
+    reply(
+        ctx,
+        poise::CreateReply::default().embed(Card::for_entry(entry).embed()),
+    )
+    .await
 }
 
 /// A random stretch, optionally filtered.
@@ -60,9 +62,11 @@ async fn random(
         return Err(nothing_matches(&filters));
     }
     let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
-    ctx.send(poise::CreateReply::default().embed(Card::for_entry(matching[pick]).embed()))
-        .await?;
-    Ok(())
+    reply(
+        ctx,
+        poise::CreateReply::default().embed(Card::for_entry(matching[pick]).embed()),
+    )
+    .await
 }
 
 /// Browse the catalog, optionally filtered.
@@ -78,14 +82,14 @@ async fn list(
 ) -> Result<(), Error> {
     let filters = filters(position, equipment, difficulty, category);
     let page = ListPage::new(&ctx.data().catalog, filters, 0)?;
-    ctx.send(
+    reply(
+        ctx,
         poise::CreateReply::default()
             .embed(page.embed())
             .components(page.buttons())
             .ephemeral(true),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn autocomplete_stretch(
@@ -269,16 +273,13 @@ fn parse_list_button_id(custom_id: &str) -> Option<(usize, Filters)> {
     parts.next().is_none().then_some((page, filters))
 }
 
-/// Answers a click on the list's paging buttons, or returns `false` when the click is not ours.
-pub async fn on_component(
-    ctx: &serenity::Context,
+/// The answer to a click on the list's paging buttons, or `None` when the click is not ours.
+pub fn component_response(
     catalog: &Catalog,
     click: &serenity::ComponentInteraction,
-) -> Result<bool, Error> {
-    let Some((page, filters)) = parse_list_button_id(&click.data.custom_id) else {
-        return Ok(false);
-    };
-    let response = match ListPage::new(catalog, filters, page) {
+) -> Option<serenity::CreateInteractionResponse> {
+    let (page, filters) = parse_list_button_id(&click.data.custom_id)?;
+    Some(match ListPage::new(catalog, filters, page) {
         Ok(page) => serenity::CreateInteractionResponse::UpdateMessage(
             serenity::CreateInteractionResponseMessage::new()
                 .embed(page.embed())
@@ -289,9 +290,7 @@ pub async fn on_component(
                 .content(error.to_string())
                 .ephemeral(true),
         ),
-    };
-    click.create_response(ctx, response).await?;
-    Ok(true)
+    })
 }
 
 #[cfg(test)]
