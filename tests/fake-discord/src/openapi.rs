@@ -1904,10 +1904,11 @@ mod tests {
     const COMMANDS: &str = "/api/v10/applications/1/commands";
     const CALLBACK: &str = "/api/v10/interactions/1/token/callback";
 
+    /// A file of the Discord API material, found where the fake finds its spec (`DISCORD_OPENAPI` or
+    /// `shared/` beside the checkout).
     fn shared(file: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/discord-api")
-            .join(file)
+        let spec = crate::validation::default_spec_path();
+        spec.parent().map_or(spec.clone(), |dir| dir.join(file))
     }
 
     fn spec() -> &'static Spec {
