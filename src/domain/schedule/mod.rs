@@ -60,6 +60,33 @@ impl Cadence {
     }
 }
 
+impl Cadence {
+    /// A stable text form for storage: `daily 09:00,15:00 mon-fri` or `cron 0 9 * * 1-5`.
+    pub fn storage_text(&self) -> String {
+        match self {
+            Cadence::Daily(daily) => {
+                let times: Vec<String> = daily.times().iter().map(ToString::to_string).collect();
+                format!("daily {} {}", times.join(","), daily.days())
+            }
+            Cadence::Cron(cron) => format!("cron {cron}"),
+        }
+    }
+
+    /// Reads [`Cadence::storage_text`] back.
+    pub fn from_storage_text(text: &str) -> Result<Cadence, ScheduleError> {
+        match text.split_once(' ') {
+            Some(("daily", rest)) => {
+                let (times, days) = rest.split_once(' ').unwrap_or((rest, "daily"));
+                Ok(Cadence::Daily(DailyTimes::parse(times, days)?))
+            }
+            Some(("cron", expr)) => Ok(Cadence::Cron(CronExpr::parse(expr)?)),
+            _ => Err(ScheduleError::Cron(format!(
+                "`{text}` is not a stored cadence (expected `daily …` or `cron …`)"
+            ))),
+        }
+    }
+}
+
 impl fmt::Display for Cadence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -109,3 +136,26 @@ impl Schedule {
 
 #[cfg(test)]
 mod dst_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cadences_round_trip_through_their_storage_text() {
+        for cadence in [
+            Cadence::Daily(DailyTimes::parse("9am, 15:00", "mon-fri").unwrap()),
+            Cadence::Daily(DailyTimes::parse("07:30", "daily").unwrap()),
+            Cadence::Daily(DailyTimes::parse("12:00", "mon,wed,fri").unwrap()),
+            Cadence::Cron(CronExpr::parse("*/15 8-18/2 * jan-jun MON").unwrap()),
+        ] {
+            let text = cadence.storage_text();
+            assert_eq!(
+                Cadence::from_storage_text(&text).unwrap(),
+                cadence,
+                "{text}"
+            );
+        }
+        assert!(Cadence::from_storage_text("weekly 9:00").is_err());
+    }
+}
