@@ -6,4 +6,5 @@ pub mod catalog;
 pub mod posting;
 pub mod rotation;
 pub mod schedule;
+pub mod store;
 pub mod timer_plan;

@@ -1,0 +1,129 @@
+//! The storage interface, in the domain's terms. The SQLite adapter (`crate::store`) implements it; a
+//! PostgreSQL adapter for several bot processes can follow without touching the domain.
+//!
+//! Every method is async so that adapters keep blocking work off the runtime; the domain itself does not
+//! name a runtime.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use super::posting::{
+    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
+};
+use super::rotation::RotationState;
+use super::schedule::Zone;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A guild already has the most schedules it may have.
+    #[error("this server already has {limit} schedules, the most allowed; remove one first")]
+    TooManySchedules { limit: usize },
+    #[error("no schedule {0} in this server")]
+    NoSuchSchedule(ScheduleId),
+    /// The database failed; the text is for logs, not for members.
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// The result of trying to claim a fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// Ours to post: nothing had claimed it.
+    Claimed,
+    /// Claimed before (by an earlier run, before a crash): finish that post instead.
+    AlreadyClaimed(PostRecord),
+    /// The schedule changed since the fire was computed (edited, paused, removed): do nothing.
+    Stale,
+}
+
+pub trait Store: Send + Sync + 'static {
+    fn guild_zone(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Option<Zone>, StoreError>> + Send;
+    fn set_guild_zone(
+        &self,
+        guild: GuildId,
+        zone: Zone,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores a new schedule, refusing a guild's 26th ([`super::posting::MAX_SCHEDULES_PER_GUILD`]).
+    fn add_schedule(
+        &self,
+        new: NewSchedule,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<PostingSchedule, StoreError>> + Send;
+    /// A guild's schedules, oldest first.
+    fn schedules_in(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Vec<PostingSchedule>, StoreError>> + Send;
+    fn schedule(
+        &self,
+        id: ScheduleId,
+    ) -> impl Future<Output = Result<Option<PostingSchedule>, StoreError>> + Send;
+    /// Replaces a schedule's settings (channel, cadence, role, filters, pause, next fire); the rotation is
+    /// kept.
+    fn update_schedule(
+        &self,
+        schedule: &PostingSchedule,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes a schedule of `guild`; false when there was none.
+    fn remove_schedule(
+        &self,
+        guild: GuildId,
+        id: ScheduleId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Pauses every schedule of a guild that is not paused already (the bot left it); returns how many.
+    /// Schedules paused before keep their reason, so that resuming the guild does not resume what an
+    /// admin paused.
+    fn pause_guild(
+        &self,
+        guild: GuildId,
+        pause: Pause,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The earliest next fire of any schedule that is not paused: when the poster wakes.
+    fn next_due(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+    /// Schedules not paused whose next fire is at or before `until`, earliest first.
+    fn due_schedules(
+        &self,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PostingSchedule>, StoreError>> + Send;
+
+    /// In one transaction: if the fire was claimed before, returns that record; otherwise, if the schedule
+    /// is not paused and its next fire is still `claim.fire.at`, records the claim (in the schedule's
+    /// current channel) and moves the schedule on (`rotation`, `next_fire`). Claiming a fire twice never
+    /// records it twice.
+    fn claim(
+        &self,
+        claim: Claim,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
+    /// Moves a schedule past a fire that is not posted (missed beyond the grace window), if it is not
+    /// paused and its next fire is still `fire.at`; returns whether it moved.
+    fn skip(
+        &self,
+        fire: Fire,
+        next_fire: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records the message a claimed fire was posted as. Confirming again with the same message does
+    /// nothing; a fire already confirmed as another message keeps the first and is a `Backend` error (it
+    /// was posted twice). A fire with no claim on record (its schedule was removed meanwhile) has nothing
+    /// to record.
+    fn confirm(
+        &self,
+        fire: Fire,
+        message: MessageId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Claimed fires not confirmed: to finish after a restart.
+    fn unconfirmed(&self) -> impl Future<Output = Result<Vec<PostRecord>, StoreError>> + Send;
+    fn post(
+        &self,
+        fire: Fire,
+    ) -> impl Future<Output = Result<Option<PostRecord>, StoreError>> + Send;
+}

@@ -1,0 +1,9 @@
+//! Storage adapters: implementations of the domain's storage interface ([`crate::domain::store::Store`]).
+//!
+//! This module owns how stretchbot's state lives on disk: the SQLite adapter ([`SqliteStore`]) and its
+//! schema, whose versioned migrations are the SQL files in `migrations/` at the top of the repository.
+//! The domain never sees SQL, files or the async runtime; only this module does.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
