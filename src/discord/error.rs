@@ -10,6 +10,9 @@ pub enum Error {
     /// Something the member can fix; the text says how.
     #[error("{0}")]
     User(String),
+    /// Our own failure (storage, say); the text is for the log.
+    #[error("{0}")]
+    Internal(String),
     /// Boxed: serenity's error is large and most results here are `Ok`.
     #[error("Discord request failed: {0}")]
     Discord(Box<serenity::Error>),

@@ -9,26 +9,38 @@ mod choice;
 mod commands;
 mod error;
 mod in_flight;
-mod limiter;
+pub(crate) mod limiter;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
+use tokio::sync::Notify;
 
 pub use error::Error;
 use in_flight::InFlight;
 use limiter::{Limiter, Route};
 
 use crate::domain::catalog::Catalog;
+use crate::store::SqliteStore;
 
 /// What every command can reach.
 pub struct Data {
     pub catalog: Arc<Catalog>,
+    pub store: SqliteStore,
+    /// Wakes the poster when schedules change, so a new or edited schedule's next post is not missed.
+    pub schedules_changed: Arc<Notify>,
     in_flight: InFlight,
-    limiter: Arc<Limiter>,
+    pub(crate) limiter: Arc<Limiter>,
+}
+
+impl Data {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -73,6 +85,7 @@ pub struct Settings {
 pub async fn run(
     settings: Settings,
     catalog: Arc<Catalog>,
+    store: SqliteStore,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     // serenity limits requests itself except in proxy mode, where it must be off; then we do it.
@@ -117,6 +130,8 @@ pub async fn run(
                 );
                 Ok(Data {
                     catalog,
+                    store,
+                    schedules_changed: Arc::new(Notify::new()),
                     in_flight,
                     limiter,
                 })

@@ -1,6 +1,9 @@
 //! `spawn_app()`: each test gets its own fake Discord, its own bot (the real serenity + poise code, in
 //! this process) and a guild with a channel and a member ready to type commands.
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +11,7 @@ use std::time::Duration;
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
 use stretchbot::discord::{self, CommandScope, Connection, Settings};
 use stretchbot::domain::catalog::Catalog;
+use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -29,6 +33,8 @@ pub struct TestApp {
     pub channel: ChannelId,
     pub member: UserId,
     pub catalog: Arc<Catalog>,
+    /// Holds the bot's database until the test ends.
+    _database: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     bot: JoinHandle<anyhow::Result<()>>,
 }
@@ -78,7 +84,10 @@ pub async fn spawn_app(mode: Mode) -> TestApp {
     };
     let catalog = catalog();
     let (stop, stopped) = oneshot::channel::<()>();
-    let bot = tokio::spawn(discord::run(settings, catalog.clone(), async {
+    let database = tempfile::tempdir().expect("a temporary folder");
+    let store =
+        SqliteStore::open(&database.path().join("stretchbot.sqlite3")).expect("the store opens");
+    let bot = tokio::spawn(discord::run(settings, catalog.clone(), store, async {
         let _ = stopped.await;
     }));
 
@@ -97,6 +106,7 @@ pub async fn spawn_app(mode: Mode) -> TestApp {
         channel,
         member,
         catalog,
+        _database: database,
         stop: Some(stop),
         bot,
     }

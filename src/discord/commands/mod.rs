@@ -1,5 +1,6 @@
 //! Slash commands, one file per command group.
 
+mod schedule;
 mod stretch;
 
 pub use stretch::component_response as stretch_component_response;
@@ -8,5 +9,5 @@ use super::{Data, Error};
 
 /// Every command the bot registers.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
-    vec![stretch::stretch()]
+    vec![stretch::stretch(), schedule::schedule()]
 }

@@ -192,9 +192,13 @@ impl World {
                 ))
             })?
             .clone();
+        let overridden =
+            self.command_overrides
+                .contains(&(place.guild, name.to_owned(), place.user));
         if let Some(required) = command.json["default_member_permissions"]
             .as_str()
             .and_then(|s| s.parse::<u64>().ok())
+            .filter(|_| !overridden)
         {
             let has = self
                 .permissions_in(place.channel, place.user)

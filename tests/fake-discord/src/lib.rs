@@ -477,6 +477,16 @@ impl FakeDiscord {
         )
     }
 
+    /// Lets a member use a command whatever its `default_member_permissions`, as a server admin can in
+    /// Server Settings → Integrations: Discord's client then lets them run it, and the bot must check
+    /// permissions itself.
+    pub fn allow_command(&self, guild: GuildId, command: &str, member: UserId) {
+        self.inner
+            .world()
+            .command_overrides
+            .insert((guild, command.to_owned(), member));
+    }
+
     /// Gives a member a role.
     pub fn give_role(&self, guild: GuildId, user: UserId, role: RoleId) {
         expect(self.inner.world().give_role(guild, user, role), "give_role");

@@ -101,6 +101,9 @@ pub(crate) struct World {
     /// `(channel, nonce)` → the message created with it and when, for `enforce_nonce`.
     pub nonces: HashMap<(ChannelId, String), (MessageId, Instant)>,
     pub commands: Vec<crate::commands::StoredCommand>,
+    /// `(guild, command name, member)` a server admin allowed to use a command despite its
+    /// `default_member_permissions` (Server Settings → Integrations), which Discord's client then offers.
+    pub command_overrides: std::collections::HashSet<(GuildId, String, UserId)>,
     pub interactions: HashMap<InteractionId, StoredInteraction>,
     pub gateway: Sessions,
 }
@@ -146,6 +149,7 @@ impl World {
             messages: BTreeMap::new(),
             nonces: HashMap::new(),
             commands: Vec::new(),
+            command_overrides: Default::default(),
             interactions: HashMap::new(),
             gateway: Sessions::default(),
         }

@@ -1,0 +1,315 @@
+//! `/schedule …` end to end: admins set schedules through the real bot, against the fake Discord, with a
+//! real SQLite file behind it.
+
+mod support;
+
+use fake_discord::{Interaction, InvokeError, Opt, Permissions, UserId, opt, sub};
+use serde_json::Value;
+use support::{Mode, TestApp, WAIT, spawn_app};
+
+/// Discord's EPHEMERAL message flag.
+const EPHEMERAL: u64 = 1 << 6;
+
+struct Admin {
+    app: TestApp,
+    admin: UserId,
+}
+
+async fn spawn_with_admin() -> Admin {
+    let app = spawn_app(Mode::Proxy).await;
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    Admin { app, admin }
+}
+
+impl Admin {
+    async fn run(&self, as_member: UserId, subcommand: &str, options: Vec<Opt>) -> Value {
+        let interaction = self
+            .app
+            .fake
+            .invoke_command(
+                self.app.guild,
+                self.app.channel,
+                as_member,
+                "schedule",
+                [sub(subcommand, options)],
+            )
+            .await
+            .expect("the fake delivers the command");
+        final_message(&self.app, &interaction).await
+    }
+
+    async fn admin(&self, subcommand: &str, options: Vec<Opt>) -> Value {
+        self.run(self.admin, subcommand, options).await
+    }
+}
+
+/// The message a member finally sees: the callback's message, or, after a deferral, the edit or follow-up
+/// that carries the content.
+async fn final_message(app: &TestApp, interaction: &Interaction) -> Value {
+    app.fake
+        .wait_until(WAIT, "a reply with content", |_| {
+            interaction
+                .responses()
+                .into_iter()
+                .rev()
+                .find_map(|response| {
+                    let body = response.body?;
+                    let message = if body.get("type").is_some() {
+                        body.get("data")?.clone()
+                    } else {
+                        body
+                    };
+                    (message.get("content").is_some() || message.get("embeds").is_some())
+                        .then_some(message)
+                })
+        })
+        .await
+        .expect("the bot replies")
+}
+
+fn text(message: &Value) -> String {
+    let mut text = message["content"].as_str().unwrap_or_default().to_owned();
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        text.push_str(&format!("\n{}\n{}", embed["title"], embed["description"]));
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            text.push_str(&format!("\n{}\n{}", field["name"], field["value"]));
+        }
+    }
+    text
+}
+
+fn ephemeral(message: &Value) -> bool {
+    message["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_weekday_schedule_and_sees_its_next_posts() {
+    let admin = spawn_with_admin().await;
+    let set = admin
+        .admin("timezone", vec![opt("zone", "europe/berlin")])
+        .await;
+    assert!(text(&set).contains("default to **Europe/Berlin**"), "{set}");
+
+    let channel = admin.app.channel.get();
+    let added = admin
+        .admin(
+            "add",
+            vec![
+                opt("channel", channel),
+                opt("times", "9am"),
+                opt("days", "mon-fri"),
+            ],
+        )
+        .await;
+    let added_text = text(&added);
+    assert!(ephemeral(&added), "{added}");
+    assert!(added_text.contains("Added schedule **#1**"), "{added_text}");
+    assert!(
+        added_text.contains("09:00 mon-fri (Europe/Berlin)"),
+        "{added_text}"
+    );
+    assert_eq!(
+        added_text.matches("<t:").count(),
+        3,
+        "three upcoming posts: {added_text}"
+    );
+
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(
+        listed.contains("#1") && listed.contains("▶ Next: <t:"),
+        "{listed}"
+    );
+
+    let preview = text(
+        &admin
+            .admin("preview", vec![opt("id", 1), opt("count", 5)])
+            .await,
+    );
+    assert_eq!(preview.matches("<t:").count(), 5, "{preview}");
+
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn pause_resume_and_remove() {
+    let admin = spawn_with_admin().await;
+    let channel = admin.app.channel.get();
+    admin
+        .admin(
+            "add",
+            vec![
+                opt("channel", channel),
+                opt("cron", "30 8 * * 1-5"),
+                opt("tz", "America/New_York"),
+            ],
+        )
+        .await;
+    let paused = text(&admin.admin("pause", vec![opt("id", 1)]).await);
+    assert!(paused.contains("Paused schedule **#1**"), "{paused}");
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(listed.contains("⏸ Paused: paused by an admin"), "{listed}");
+    let resumed = text(&admin.admin("resume", vec![opt("id", 1)]).await);
+    assert!(
+        resumed.contains("Resumed schedule **#1**") && resumed.contains("<t:"),
+        "{resumed}"
+    );
+    let removed = text(&admin.admin("remove", vec![opt("id", 1)]).await);
+    assert!(removed.contains("Removed schedule **#1**"), "{removed}");
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(listed.contains("No schedules yet"), "{listed}");
+    let again = admin.admin("remove", vec![opt("id", 1)]).await;
+    assert!(
+        ephemeral(&again) && text(&again).contains("no schedule #1"),
+        "{again}"
+    );
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn members_without_manage_server_are_refused_even_if_the_default_was_changed() {
+    let admin = spawn_with_admin().await;
+    let member = admin.app.member;
+    // Discord's client does not even offer the command to them by default.
+    let hidden = admin
+        .app
+        .fake
+        .invoke_command(
+            admin.app.guild,
+            admin.app.channel,
+            member,
+            "schedule",
+            [sub("list", [])],
+        )
+        .await;
+    assert!(
+        matches!(hidden, Err(InvokeError::NotAllowed(_))),
+        "{:?}",
+        hidden.err()
+    );
+    // A server admin lets them see it; the bot still checks the permission itself.
+    admin
+        .app
+        .fake
+        .allow_command(admin.app.guild, "schedule", member);
+    let refused = admin.run(member, "list", vec![]).await;
+    assert!(ephemeral(&refused), "{refused}");
+    assert!(text(&refused).contains("**Manage Server**"), "{refused}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_channel_the_bot_cannot_post_in_is_refused_with_the_missing_permission() {
+    let admin = spawn_with_admin().await;
+    let channel = admin.app.channel;
+    admin.app.fake.deny_bot(channel, Permissions::SEND_MESSAGES);
+    let refused = admin
+        .admin(
+            "add",
+            vec![
+                opt("channel", channel.get()),
+                opt("times", "09:00"),
+                opt("tz", "UTC"),
+            ],
+        )
+        .await;
+    let refused_text = text(&refused);
+    assert!(
+        refused_text.contains("missing **Send Messages**"),
+        "{refused_text}"
+    );
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(
+        listed.contains("No schedules yet"),
+        "nothing was stored: {listed}"
+    );
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_what_to_do() {
+    let admin = spawn_with_admin().await;
+    let channel = admin.app.channel.get();
+    for (options, expected) in [
+        (
+            vec![opt("times", "25:00"), opt("tz", "UTC")],
+            "hours go from 0 to 23",
+        ),
+        (
+            vec![opt("times", "9:00"), opt("tz", "Europe/Berln")],
+            "Did you mean Europe/Berlin",
+        ),
+        (
+            vec![
+                opt("times", "9:00"),
+                opt("cron", "0 9 * * *"),
+                opt("tz", "UTC"),
+            ],
+            "either `times` or `cron`",
+        ),
+        (
+            vec![opt("cron", "0 9 * * 8"), opt("tz", "UTC")],
+            "0-7 (0 and 7 are Sunday)",
+        ),
+        (
+            vec![opt("cron", "*/0 9 * * *"), opt("tz", "UTC")],
+            "a step must be at least 1",
+        ),
+        (
+            vec![opt("cron", "0 9 30 2 *"), opt("tz", "UTC")],
+            "never fires",
+        ),
+        (vec![opt("times", "9:00")], "Which time zone?"),
+        (vec![opt("tz", "UTC")], "Give `times`"),
+    ] {
+        let mut options = options;
+        options.insert(0, opt("channel", channel));
+        let reply = admin.admin("add", options).await;
+        assert!(ephemeral(&reply), "{reply}");
+        assert!(text(&reply).contains(expected), "{expected}: {reply}");
+    }
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(listed.contains("No schedules yet"), "{listed}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_twenty_sixth_schedule_is_refused() {
+    let admin = spawn_with_admin().await;
+    let channel = admin.app.channel.get();
+    for minute in 0..25 {
+        let reply = admin
+            .admin(
+                "add",
+                vec![
+                    opt("channel", channel),
+                    opt("times", format!("09:{minute:02}")),
+                    opt("tz", "UTC"),
+                ],
+            )
+            .await;
+        assert!(text(&reply).contains("Added schedule"), "{reply}");
+    }
+    let refused = admin
+        .admin(
+            "add",
+            vec![
+                opt("channel", channel),
+                opt("times", "10:00"),
+                opt("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert!(
+        text(&refused).contains("already has 25 schedules"),
+        "{refused}"
+    );
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
