@@ -147,6 +147,8 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
     let settings = discord::Settings {
         token: token.to_owned(),
         connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
+        grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
+        clock: crate::poster::TokioClock::system(),
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {

@@ -9,6 +9,8 @@
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
 //!   - [`domain::timer_plan`]: an entry turned into timed steps for the guided timer.
 //! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands, cards.
+//! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
+//!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
 //! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
@@ -17,4 +19,5 @@ pub mod cli;
 pub mod config;
 pub mod discord;
 pub mod domain;
+pub mod poster;
 pub mod store;

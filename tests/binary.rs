@@ -16,7 +16,15 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
     let member = fake.add_member(guild, "alice", Permissions::empty());
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bot.toml");
-    std::fs::write(&config, format!("[discord]\ncommand_guilds = [{guild}]\n")).unwrap();
+    let database = dir.path().join("stretchbot.sqlite3");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\nsqlite_path = \"{}\"\n\n[discord]\ncommand_guilds = [{guild}]\n",
+            database.display()
+        ),
+    )
+    .unwrap();
 
     let bot = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
         .args(["run", "--config", config.to_str().unwrap()])
@@ -79,5 +87,9 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
     );
     assert!(stderr.contains("shutting down"), "{stderr}");
     assert!(!stderr.contains(fake.token()), "the token is never logged");
+    assert!(
+        database.exists(),
+        "the bot created its database where the config said"
+    );
     fake.assert_no_violations();
 }

@@ -10,13 +10,14 @@ mod commands;
 mod error;
 mod in_flight;
 pub(crate) mod limiter;
+pub mod sender;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use poise::serenity_prelude as serenity;
 use tokio::sync::Notify;
 
@@ -25,7 +26,9 @@ use in_flight::InFlight;
 use limiter::{Limiter, Route};
 
 use crate::domain::catalog::Catalog;
+use crate::poster::{Poster, TokioClock};
 use crate::store::SqliteStore;
+use sender::DiscordSender;
 
 /// What every command can reach.
 pub struct Data {
@@ -33,13 +36,14 @@ pub struct Data {
     pub store: SqliteStore,
     /// Wakes the poster when schedules change, so a new or edited schedule's next post is not missed.
     pub schedules_changed: Arc<Notify>,
+    clock: TokioClock,
     in_flight: InFlight,
     pub(crate) limiter: Arc<Limiter>,
 }
 
 impl Data {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.clock.now()
     }
 }
 
@@ -79,6 +83,10 @@ pub struct Settings {
     pub token: String,
     pub connection: Connection,
     pub commands: CommandScope,
+    /// A scheduled post missed by less than this is still sent, late and once.
+    pub grace: TimeDelta,
+    /// The wall clock for schedules; tests start it where they need it.
+    pub clock: TokioClock,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -104,6 +112,14 @@ pub async fn run(
 
     let in_flight = InFlight::default();
     let drained = in_flight.clone();
+    // One notifier, shared: the commands wake the poster through it.
+    let schedules_changed = Arc::new(Notify::new());
+    let poster_parts = (
+        store.clone(),
+        Arc::clone(&catalog),
+        Arc::clone(&limiter),
+        Arc::clone(&schedules_changed),
+    );
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all_commands(),
@@ -131,7 +147,8 @@ pub async fn run(
                 Ok(Data {
                     catalog,
                     store,
-                    schedules_changed: Arc::new(Notify::new()),
+                    schedules_changed,
+                    clock: settings.clock,
                     in_flight,
                     limiter,
                 })
@@ -143,16 +160,40 @@ pub async fn run(
         .framework(framework)
         .await
         .context("could not set up the Discord client")?;
+    let bot = client
+        .http
+        .get_current_user()
+        .await
+        .context("could not read the bot's own user from Discord")?
+        .id;
+    let (store, catalog, limiter, schedules_changed) = poster_parts;
+    let (stop_poster, poster_stopped) = tokio::sync::oneshot::channel::<()>();
+    let poster = tokio::spawn(
+        Poster::new(
+            store,
+            DiscordSender::new(Arc::clone(&client.http), limiter, bot),
+            catalog,
+            schedules_changed,
+            settings.grace,
+            settings.clock,
+        )
+        .run(async {
+            let _ = poster_stopped.await;
+        }),
+    );
+
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;
-        tracing::info!("shutting down: closing the gateway");
+        tracing::info!("shutting down: stopping the poster and closing the gateway");
+        let _ = stop_poster.send(());
         shards.shutdown_all().await;
     });
-    client
-        .start()
-        .await
-        .context("the Discord connection failed")?;
+    let connection = client.start().await;
+    // Stopping the poster mid-post is as safe as a crash: the claim is finished on the next start.
+    poster.abort();
+    let _ = poster.await;
+    connection.context("the Discord connection failed")?;
     if !drained.wait_idle(DRAIN_TIMEOUT).await {
         tracing::warn!("shut down with replies still in flight after {DRAIN_TIMEOUT:?}");
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
 use stretchbot::discord::{self, CommandScope, Connection, Settings};
 use stretchbot::domain::catalog::Catalog;
+use stretchbot::poster::TokioClock;
 use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -47,6 +48,16 @@ pub fn catalog() -> Arc<Catalog> {
 }
 
 pub async fn spawn_app(mode: Mode) -> TestApp {
+    spawn_app_with_clock(mode, TokioClock::system()).await
+}
+
+/// A bot whose wall clock starts at `start` and runs at real speed: a schedule's fire can be a few
+/// seconds away, on any date.
+pub async fn spawn_app_at(mode: Mode, start: chrono::DateTime<chrono::Utc>) -> TestApp {
+    spawn_app_with_clock(mode, TokioClock::starting_at(start)).await
+}
+
+async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
         ..Options::default()
@@ -81,6 +92,8 @@ pub async fn spawn_app(mode: Mode) -> TestApp {
         token: fake.token().to_owned(),
         connection,
         commands: CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
+        grace: chrono::TimeDelta::minutes(30),
+        clock,
     };
     let catalog = catalog();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,589 @@
+//! The poster: wakes for the next due fire and posts each fire exactly once.
+//!
+//! This module owns the posting loop and everything it decides: when to wake (the store's next due fire,
+//! an admin's change, or shutdown), which fire of a late schedule is still worth posting (the latest one
+//! within the grace window; older ones are skipped, never sent as a burst), the claim → send → confirm
+//! sequence with the fire's nonce, finishing claims that an earlier pass or run left unconfirmed, retrying
+//! Discord's transient failures, and pausing schedules whose channel is unusable. Discord itself is behind
+//! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
+//! post key, grace) come from [`crate::domain::posting`].
+
+mod clock;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use thiserror::Error;
+use tokio::sync::Notify;
+
+pub use clock::TokioClock;
+
+use crate::domain::catalog::{Catalog, Entry};
+use crate::domain::posting::{
+    ChannelId, Claim, Due, Fire, GuildId, MessageId, Pause, PostRecord, PostingSchedule, RoleId,
+    ScheduleId, due,
+};
+use crate::domain::rotation;
+use crate::domain::schedule::Schedule;
+use crate::domain::store::{ClaimOutcome, Store, StoreError};
+
+/// One post to send: the stretch of one fire, in the channel it was claimed for.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub channel: ChannelId,
+    pub entry: &'a Entry,
+    /// Mentioned in the post, and the only thing the post may ping.
+    pub role: Option<RoleId>,
+    /// Gives the nonce and the post key the post carries.
+    pub fire: Fire,
+}
+
+/// Why Discord did not take a post (or a look for one).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SendError {
+    #[error("the channel no longer exists (Discord error 10003)")]
+    ChannelGone,
+    #[error("the bot cannot see the channel (Discord error 50001)")]
+    MissingAccess,
+    #[error("the bot may not post in the channel (Discord error 50013)")]
+    MissingPermissions,
+    /// A 5xx, a 429 left after backing off, or a network failure: worth another try, with the same nonce.
+    #[error("Discord failed or could not be reached: {0}")]
+    Transient(String),
+    /// A 4xx that retrying will not fix: a bug on our side.
+    #[error("Discord refused the request: {0}")]
+    Rejected(String),
+}
+
+/// How the poster reaches Discord.
+pub trait PostSender: Send + Sync + 'static {
+    /// Posts `post` with its fire's nonce, enforced, so that a repeat within Discord's nonce window
+    /// returns the first message instead of posting a second.
+    fn send(
+        &self,
+        post: &Outgoing<'_>,
+    ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
+
+    /// A recent message of the bot in `channel` carrying `post_key`, if any.
+    fn find_post(
+        &self,
+        channel: ChannelId,
+        post_key: &str,
+    ) -> impl Future<Output = Result<Option<MessageId>, SendError>> + Send;
+}
+
+/// Discord remembers a nonce for "a few minutes". A post whose first attempt may be older than this is
+/// looked for in its channel before it is sent again.
+const NONCE_WINDOW: TimeDelta = TimeDelta::minutes(3);
+
+/// Waits between the attempts of one send (or look-up) that fails transiently; after the last, the post
+/// stays claimed for a later wake.
+const RETRY_BACKOFF: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
+
+/// When posts are left claimed, the poster wakes again after at most this long to finish them.
+const FINISH_LATER: TimeDelta = TimeDelta::minutes(1);
+
+/// The poster wakes at least this often. A long sleep is re-aimed at the wall clock (see
+/// [`TokioClock::system`]), and a damaged far-future fire in the store cannot overflow tokio's timer.
+const LONGEST_SLEEP: TimeDelta = TimeDelta::days(1);
+
+/// The longest wait after the store fails, doubling from a second up to this.
+const MAX_STORE_BACKOFF: TimeDelta = TimeDelta::minutes(5);
+
+/// Missed fires are counted for the log up to this many, so that a long outage of a frequent cadence
+/// costs little to report.
+const MISSED_COUNT_LIMIT: usize = 1000;
+
+/// The posting loop: build it, then [`Poster::run`] it.
+pub struct Poster<S, P> {
+    store: S,
+    sender: P,
+    catalog: Arc<Catalog>,
+    grace: TimeDelta,
+    clock: TokioClock,
+    /// Notified by the admin commands, so that a new or edited schedule is not left waiting for whatever
+    /// fire the poster was sleeping until. A change made while the poster is busy is not lost: `Notify`
+    /// keeps the permit, and the poster looks again as soon as it is done.
+    schedules_changed: Arc<Notify>,
+    /// Claims this run will not try again: rejected by Discord, too late, or with a stretch no longer in
+    /// the catalog. The store keeps them as claimed (it has no state for a post given up), so they are
+    /// remembered here to be dealt with once per run rather than at every wake.
+    given_up: Mutex<HashSet<Fire>>,
+}
+
+/// A claimed fire on its way to Discord.
+struct Delivery<'a> {
+    post: Outgoing<'a>,
+    /// For taking turns between guilds.
+    guild: GuildId,
+    /// A claim from an earlier pass or run: it may have reached Discord already.
+    may_have_been_sent: bool,
+}
+
+/// Where a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Posted and confirmed, paused, or given up: nothing left to do for this fire.
+    Settled,
+    /// Still claimed and unconfirmed: a later wake finishes it, with the same nonce.
+    LeftClaimed,
+}
+
+impl<S: Store, P: PostSender> Poster<S, P> {
+    /// `schedules_changed` is the `Notify` the admin commands call after any change to a schedule;
+    /// `grace` is how late a missed fire may still be posted (`poster.grace_minutes`).
+    pub fn new(
+        store: S,
+        sender: P,
+        catalog: Arc<Catalog>,
+        schedules_changed: Arc<Notify>,
+        grace: TimeDelta,
+        clock: TokioClock,
+    ) -> Self {
+        Self {
+            store,
+            sender,
+            catalog,
+            grace,
+            clock,
+            schedules_changed,
+            given_up: Mutex::default(),
+        }
+    }
+
+    /// Posts until `shutdown` resolves, then stops at once. Stopping mid-post is safe: a claim not yet
+    /// confirmed is finished by the next run, with the same nonce.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::select! {
+            () = shutdown => {}
+            never = self.serve() => match never {},
+        }
+        tracing::info!("poster stopped");
+    }
+
+    async fn serve(&self) -> Infallible {
+        let mut store_failures = 0;
+        loop {
+            let wake_at = match self.pass().await {
+                Ok(wake_at) => {
+                    store_failures = 0;
+                    wake_at
+                }
+                Err(error) => {
+                    // A damaged row fails every read of the due schedules until someone repairs it:
+                    // back off rather than spin on it.
+                    let wait = store_backoff(store_failures);
+                    store_failures += 1;
+                    tracing::error!(%error, retry_in_s = wait.num_seconds(), "the poster could not use the store");
+                    Some(self.clock.now() + wait)
+                }
+            };
+            self.sleep_until(wake_at).await;
+        }
+    }
+
+    /// Sleeps until `wake_at` (at most [`LONGEST_SLEEP`]) or until schedules change.
+    async fn sleep_until(&self, wake_at: Option<DateTime<Utc>>) {
+        let latest = self.clock.now() + LONGEST_SLEEP;
+        let at = wake_at.map_or(latest, |at| at.min(latest));
+        tokio::select! {
+            () = tokio::time::sleep_until(self.clock.instant_for(at)) => {}
+            () = self.schedules_changed.notified() => {}
+        }
+    }
+
+    /// One pass: finish the posts earlier passes left claimed, then post what is due, one post per
+    /// schedule. Returns when to wake next.
+    async fn pass(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let unfinished = self.unfinished_posts().await?;
+        let still_unfinished = self.deliver_all(unfinished).await;
+        // One unfinished post per schedule at a time: while Discord fails, later fires wait unclaimed and
+        // the grace window decides about them once it is back, instead of a backlog of claims going out
+        // as a burst.
+        let blocked: HashSet<ScheduleId> =
+            still_unfinished.iter().map(|fire| fire.schedule).collect();
+        let due_posts = self.claim_due(&blocked).await?;
+        let left_claimed = self.deliver_all(due_posts).await;
+
+        let now = self.clock.now();
+        let next_due = self.store.next_due().await?;
+        if still_unfinished.is_empty() && left_claimed.is_empty() {
+            return Ok(next_due);
+        }
+        // A blocked schedule's next fire is already due: only a future one may come before the retry.
+        let finish_at = now + FINISH_LATER;
+        Ok(Some(
+            next_due
+                .filter(|due| *due > now)
+                .map_or(finish_at, |due| due.min(finish_at)),
+        ))
+    }
+
+    /// The claimed-but-unconfirmed posts to finish now: not given up, and of a schedule that still posts.
+    async fn unfinished_posts(&self) -> Result<Vec<Delivery<'_>>, StoreError> {
+        let mut posts = Vec::new();
+        for record in self.store.unconfirmed().await? {
+            if self.is_given_up(record.claim.fire) {
+                continue;
+            }
+            // A removed schedule takes its posts with it; a paused one keeps its claim for when it
+            // resumes, posted then if still within the grace window.
+            let Some(schedule) = self
+                .store
+                .schedule(record.claim.fire.schedule)
+                .await?
+                .filter(|schedule| schedule.pause.is_none())
+            else {
+                continue;
+            };
+            if let Some(delivery) = self.delivery(&schedule, record, true) {
+                posts.push(delivery);
+            }
+        }
+        Ok(posts)
+    }
+
+    /// Claims the fire worth posting of every due schedule that is not `blocked`.
+    async fn claim_due(
+        &self,
+        blocked: &HashSet<ScheduleId>,
+    ) -> Result<Vec<Delivery<'_>>, StoreError> {
+        let now = self.clock.now();
+        let mut posts = Vec::new();
+        for schedule in self.store.due_schedules(now).await? {
+            if blocked.contains(&schedule.id) {
+                continue;
+            }
+            if let Some(delivery) = self.claim_latest(&schedule, now).await? {
+                posts.push(delivery);
+            }
+        }
+        Ok(posts)
+    }
+
+    /// For a due schedule: skips the fires missed beyond the grace window and all but the latest within
+    /// it, then claims that one with the rotation's next stretch. `None` when there is nothing to post.
+    async fn claim_latest(
+        &self,
+        schedule: &PostingSchedule,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery<'_>>, StoreError> {
+        let Some(next_fire) = schedule.next_fire else {
+            return Ok(None);
+        };
+        let fire_at = |at| Fire {
+            schedule: schedule.id,
+            at,
+        };
+        let following = schedule.schedule.next_after(now);
+        let Some(latest) = self.latest_within_grace(&schedule.schedule, next_fire, now) else {
+            if self.store.skip(fire_at(next_fire), following).await? {
+                tracing::warn!(
+                    schedule = %schedule.id,
+                    guild = %schedule.guild,
+                    first_missed = %next_fire,
+                    missed = %missed_fires(&schedule.schedule, next_fire, now),
+                    next = ?following,
+                    "missed beyond the grace window; skipped"
+                );
+            }
+            return Ok(None);
+        };
+        if latest > next_fire {
+            // `false`: the schedule changed meanwhile; the next pass sees it as it is now.
+            if !self.store.skip(fire_at(next_fire), Some(latest)).await? {
+                return Ok(None);
+            }
+            tracing::info!(
+                schedule = %schedule.id,
+                guild = %schedule.guild,
+                first_missed = %next_fire,
+                missed = %missed_fires(&schedule.schedule, next_fire, latest),
+                posting = %latest,
+                "skipped missed fires; posting only the latest"
+            );
+        }
+        let fire = fire_at(latest);
+        let pick = match rotation::next(
+            self.catalog.entries(),
+            &schedule.filters,
+            &schedule.rotation,
+        ) {
+            Ok(pick) => pick,
+            Err(error) => {
+                tracing::warn!(schedule = %schedule.id, guild = %schedule.guild, %error, "nothing to post; fire skipped");
+                self.store.skip(fire, following).await?;
+                return Ok(None);
+            }
+        };
+        let claim = Claim {
+            fire,
+            stretch: pick.id,
+        };
+        match self.store.claim(claim, pick.state, following).await? {
+            ClaimOutcome::Claimed => {}
+            // Claimed by an earlier run, which settled it: an edit has set the schedule back to it.
+            ClaimOutcome::AlreadyClaimed(_) => {
+                self.store.skip(fire, following).await?;
+                return Ok(None);
+            }
+            // Edited, paused or removed meanwhile: the next pass sees it as it is now.
+            ClaimOutcome::Stale => return Ok(None),
+        }
+        if let Due::PostLate { by } = due(latest, now, self.grace) {
+            tracing::info!(schedule = %schedule.id, guild = %schedule.guild, fire = %latest, late_s = by.num_seconds(), "posting late");
+        }
+        // Read back rather than assumed: the claim holds the channel the schedule had in its transaction.
+        Ok(self
+            .store
+            .post(fire)
+            .await?
+            .and_then(|record| self.delivery(schedule, record, false)))
+    }
+
+    /// The latest fire from `next_fire` on that is at most `now` and not beyond the grace window.
+    fn latest_within_grace(
+        &self,
+        schedule: &Schedule,
+        next_fire: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        // Fires before the window cannot be posted, so the walk starts at it: a long outage of a
+        // frequent cadence costs no more than the window holds.
+        let window_start = (now - self.grace).max(next_fire);
+        std::iter::once(next_fire)
+            .chain(schedule.fires_after(window_start))
+            .take_while(|at| *at <= now)
+            .filter(|at| !matches!(due(*at, now, self.grace), Due::Skip { .. }))
+            .last()
+    }
+
+    /// A claimed post ready to deliver; `None` (and given up) when its stretch has left the catalog.
+    fn delivery(
+        &self,
+        schedule: &PostingSchedule,
+        record: PostRecord,
+        may_have_been_sent: bool,
+    ) -> Option<Delivery<'_>> {
+        let fire = record.claim.fire;
+        let Some(entry) = self.catalog.get(record.claim.stretch.as_str()) else {
+            tracing::error!(schedule = %fire.schedule, fire = %fire.at, stretch = %record.claim.stretch, "the claimed stretch is no longer in the catalog; its post is given up");
+            self.give_up(fire);
+            return None;
+        };
+        Some(Delivery {
+            post: Outgoing {
+                channel: record.channel,
+                entry,
+                role: schedule.role,
+                fire,
+            },
+            guild: schedule.guild,
+            may_have_been_sent,
+        })
+    }
+
+    /// Delivers `posts` in fair order, four at a time so that one slow or retried post does not hold the
+    /// rest back. Returns the fires left claimed.
+    async fn deliver_all(&self, posts: Vec<Delivery<'_>>) -> Vec<Fire> {
+        let queue = Mutex::new(fair_order(posts).into_iter());
+        let left_claimed = Mutex::new(Vec::new());
+        let worker = || async {
+            // Each worker takes the next post in order, so posts start in the order `fair_order` gave.
+            loop {
+                // Its own statement, so the lock is released before the delivery awaits anything.
+                let Some(delivery) = lock(&queue).next() else {
+                    break;
+                };
+                if self.deliver(&delivery).await == Outcome::LeftClaimed {
+                    lock(&left_claimed).push(delivery.post.fire);
+                }
+            }
+        };
+        tokio::join!(worker(), worker(), worker(), worker());
+        left_claimed
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {
+        let post = &delivery.post;
+        if delivery.may_have_been_sent {
+            let now = self.clock.now();
+            let too_late = matches!(due(post.fire.at, now, self.grace), Due::Skip { .. });
+            // The first attempt was no earlier than the fire; once Discord may have forgotten its nonce,
+            // only the post key in the channel tells whether it went out.
+            if too_late || now - post.fire.at > NONCE_WINDOW {
+                let key = post.fire.post_key();
+                match self
+                    .with_retries(post.fire, || self.sender.find_post(post.channel, &key))
+                    .await
+                {
+                    Ok(Some(message)) => return self.confirm(post.fire, message).await,
+                    Ok(None) => {}
+                    Err(error) => return self.failed(post, error).await,
+                }
+            }
+            if too_late {
+                tracing::warn!(schedule = %post.fire.schedule, fire = %post.fire.at, "a claimed post never went out and is now beyond the grace window; given up");
+                self.give_up(post.fire);
+                return Outcome::Settled;
+            }
+        }
+        match self
+            .with_retries(post.fire, || self.sender.send(post))
+            .await
+        {
+            Ok(message) => self.confirm(post.fire, message).await,
+            Err(error) => self.failed(post, error).await,
+        }
+    }
+
+    /// Runs `attempt` again after transient failures, waiting longer each time. A send carries the same
+    /// nonce every time, so an attempt that reached Discord before failing is not posted twice.
+    async fn with_retries<T, Fut>(
+        &self,
+        fire: Fire,
+        mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, SendError>
+    where
+        Fut: Future<Output = Result<T, SendError>>,
+    {
+        for wait in RETRY_BACKOFF {
+            match attempt().await {
+                Err(SendError::Transient(why)) => {
+                    tracing::warn!(schedule = %fire.schedule, fire = %fire.at, %why, retry_in = ?wait, "Discord failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                result => return result,
+            }
+        }
+        attempt().await
+    }
+
+    async fn confirm(&self, fire: Fire, message: MessageId) -> Outcome {
+        match self.store.confirm(fire, message).await {
+            Ok(()) => {
+                tracing::info!(schedule = %fire.schedule, fire = %fire.at, %message, "posted");
+                Outcome::Settled
+            }
+            Err(error) => {
+                // Sent but not recorded: the next wake finds it by nonce or post key and records it.
+                tracing::error!(schedule = %fire.schedule, fire = %fire.at, %message, %error, "posted, but recording the post failed");
+                Outcome::LeftClaimed
+            }
+        }
+    }
+
+    async fn failed(&self, post: &Outgoing<'_>, error: SendError) -> Outcome {
+        let fire = post.fire;
+        match error {
+            SendError::ChannelGone => self.pause(post, Pause::ChannelGone).await,
+            SendError::MissingAccess => self.pause(post, Pause::MissingAccess).await,
+            SendError::MissingPermissions => self.pause(post, Pause::MissingPermissions).await,
+            SendError::Transient(why) => {
+                tracing::warn!(schedule = %fire.schedule, fire = %fire.at, %why, "Discord kept failing; the post stays claimed for a later wake");
+                Outcome::LeftClaimed
+            }
+            SendError::Rejected(why) => {
+                tracing::error!(schedule = %fire.schedule, fire = %fire.at, channel = %post.channel, %why, "Discord rejected the post; this is a bug in the bot, and the post is given up");
+                self.give_up(fire);
+                Outcome::Settled
+            }
+        }
+    }
+
+    /// Pauses the schedule of `post` with `reason`, which `/schedule list` then shows. The claim stays:
+    /// resumed within the grace window, the schedule posts it.
+    async fn pause(&self, post: &Outgoing<'_>, reason: Pause) -> Outcome {
+        let fire = post.fire;
+        let schedule = match self.store.schedule(fire.schedule).await {
+            Ok(schedule) => schedule,
+            Err(error) => {
+                tracing::error!(schedule = %fire.schedule, %error, ?reason, "could not pause the schedule");
+                return Outcome::LeftClaimed;
+            }
+        };
+        let Some(mut schedule) = schedule.filter(|schedule| schedule.channel == post.channel)
+        else {
+            // Moved to another channel since this fire was claimed (or removed): the old channel's failure
+            // says nothing about the schedule, but this post cannot go out.
+            tracing::warn!(schedule = %fire.schedule, fire = %fire.at, channel = %post.channel, ?reason, "the post's channel is unusable; given up");
+            self.give_up(fire);
+            return Outcome::Settled;
+        };
+        // A schedule paused meanwhile keeps its reason: an admin's pause is theirs to lift.
+        if schedule.pause.is_some() {
+            return Outcome::Settled;
+        }
+        schedule.pause = Some(reason);
+        if let Err(error) = self.store.update_schedule(&schedule).await {
+            tracing::error!(schedule = %fire.schedule, %error, ?reason, "could not pause the schedule");
+            return Outcome::LeftClaimed;
+        }
+        tracing::warn!(schedule = %fire.schedule, guild = %schedule.guild, channel = %post.channel, ?reason, "schedule paused: {reason}");
+        Outcome::Settled
+    }
+
+    fn give_up(&self, fire: Fire) {
+        lock(&self.given_up).insert(fire);
+    }
+
+    fn is_given_up(&self, fire: Fire) -> bool {
+        lock(&self.given_up).contains(&fire)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing here panics while holding a lock; if something did, the data is still a plain collection.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Orders posts by fire and, within one fire, takes turns between guilds (every guild's first post, then
+/// every guild's second…), so that a guild with many schedules cannot hold the others back. Posts tied
+/// on both keep their order.
+fn fair_order(posts: Vec<Delivery<'_>>) -> Vec<Delivery<'_>> {
+    let mut turns: HashMap<(DateTime<Utc>, GuildId), usize> = HashMap::new();
+    let mut keyed: Vec<((DateTime<Utc>, usize), Delivery<'_>)> = posts
+        .into_iter()
+        .map(|delivery| {
+            let at = delivery.post.fire.at;
+            let turn = turns.entry((at, delivery.guild)).or_default();
+            *turn += 1;
+            ((at, *turn), delivery)
+        })
+        .collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    keyed.into_iter().map(|(_, delivery)| delivery).collect()
+}
+
+/// The fires of `schedule` from `first` (one of them) up to `end`, excluded, for the log: "1000 or more"
+/// past [`MISSED_COUNT_LIMIT`].
+fn missed_fires(schedule: &Schedule, first: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let count = std::iter::once(first)
+        .chain(schedule.fires_after(first))
+        .take_while(|at| *at < end)
+        .take(MISSED_COUNT_LIMIT)
+        .count();
+    if count == MISSED_COUNT_LIMIT {
+        format!("{count} or more")
+    } else {
+        count.to_string()
+    }
+}
+
+/// The wait after `failures` store failures in a row: 1 s, doubling, at most [`MAX_STORE_BACKOFF`].
+fn store_backoff(failures: u32) -> TimeDelta {
+    TimeDelta::seconds(1_i64 << failures.min(16)).min(MAX_STORE_BACKOFF)
+}

@@ -1,0 +1,94 @@
+//! Scheduled posts end to end: an admin's schedule, the real poster, the fake Discord's channel.
+
+mod support;
+
+use fake_discord::{Permissions, opt, sub};
+use serde_json::Value;
+use support::{Mode, WAIT, spawn_app_at};
+
+#[tokio::test]
+async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
+    // 02:30 does not exist in New York on 2027-03-14: the post goes out at 03:00 EDT, 07:00Z.
+    let app = spawn_app_at(Mode::Proxy, "2027-03-14T06:59:57Z".parse().unwrap()).await;
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    let role = app
+        .fake
+        .add_role(app.guild, "stretchers", Permissions::empty());
+    let added = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [sub(
+                "add",
+                [
+                    opt("channel", app.channel.get()),
+                    opt("times", "02:30"),
+                    opt("tz", "America/New_York"),
+                    opt("role", role.get()),
+                ],
+            )],
+        )
+        .await
+        .unwrap();
+    added
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
+
+    let posts = app
+        .fake
+        .wait_until(WAIT, "the scheduled post", |fake| {
+            let posts = fake.messages(app.channel);
+            (!posts.is_empty()).then_some(posts)
+        })
+        .await
+        .expect("the stretch of the day is posted");
+    // Give a second post, if there were one, the chance to show up.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let posts = app
+        .fake
+        .messages(app.channel)
+        .into_iter()
+        .chain(posts)
+        .collect::<Vec<Value>>();
+    let distinct: std::collections::BTreeSet<&str> = posts
+        .iter()
+        .map(|post| post["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(distinct.len(), 1, "exactly one post: {posts:?}");
+
+    let post = &posts[0];
+    let fire = stretchbot::domain::posting::Fire {
+        schedule: stretchbot::domain::posting::ScheduleId(1),
+        at: "2027-03-14T07:00:00Z".parse().unwrap(),
+    };
+    assert_eq!(
+        post["nonce"],
+        fire.nonce(),
+        "sent with the fire's nonce: {post}"
+    );
+    assert_eq!(post["content"], format!("<@&{role}>"));
+    let footer = post["embeds"][0]["footer"]["text"].as_str().unwrap();
+    assert!(footer.ends_with(&fire.post_key()), "{footer}");
+    assert!(footer.contains("Not medical advice"), "{footer}");
+    let sent = app
+        .fake
+        .requests()
+        .into_iter()
+        .find(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
+        .expect("a message create");
+    let body = sent.body.expect("a JSON body");
+    assert_eq!(body["enforce_nonce"], true);
+    assert_eq!(
+        body["allowed_mentions"]["roles"],
+        serde_json::json!([role.get().to_string()])
+    );
+    assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
