@@ -92,3 +92,53 @@ async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn removing_the_bot_from_a_server_stops_its_schedules() {
+    use stretchbot::domain::posting::{GuildId, Pause};
+    use stretchbot::domain::store::Store;
+
+    let app = spawn_app_at(Mode::Proxy, "2027-06-01T08:00:00Z".parse().unwrap()).await;
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    app.fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [sub(
+                "add",
+                [
+                    opt("channel", app.channel.get()),
+                    opt("times", "09:00"),
+                    opt("tz", "UTC"),
+                ],
+            )],
+        )
+        .await
+        .unwrap()
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
+
+    app.fake.remove_bot(app.guild);
+    let store = stretchbot::store::SqliteStore::open(&app.database()).unwrap();
+    let guild = GuildId(app.guild.get());
+    let mut paused = None;
+    for _ in 0..100 {
+        let schedules = store.schedules_in(guild).await.unwrap();
+        if schedules
+            .iter()
+            .all(|schedule| schedule.pause == Some(Pause::LeftGuild))
+        {
+            paused = Some(schedules.len());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(paused, Some(1), "the server's schedule is paused as left");
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

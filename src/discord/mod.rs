@@ -26,6 +26,8 @@ use in_flight::InFlight;
 use limiter::{Limiter, Route};
 
 use crate::domain::catalog::Catalog;
+use crate::domain::posting::{GuildId, Pause};
+use crate::domain::store::Store;
 use crate::poster::{Poster, TokioClock};
 use crate::store::SqliteStore;
 use sender::DiscordSender;
@@ -238,18 +240,63 @@ async fn register(
     Ok(())
 }
 
-/// Events outside poise's command dispatch: button clicks.
+/// Events outside poise's command dispatch: button clicks, and the bot leaving or rejoining a server.
 async fn on_event(
     ctx: &serenity::Context,
     event: &serenity::FullEvent,
     data: &Data,
 ) -> Result<(), Error> {
-    let serenity::FullEvent::InteractionCreate {
-        interaction: serenity::Interaction::Component(click),
-    } = event
-    else {
-        return Ok(());
-    };
+    match event {
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Component(click),
+        } => on_click(ctx, click, data).await,
+        // `unavailable` set means an outage, which passes; unset means the bot was removed.
+        serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+            let guild = GuildId(incomplete.id.get());
+            let paused = data
+                .store
+                .pause_guild(guild, Pause::LeftGuild)
+                .await
+                .map_err(|error| Error::Internal(error.to_string()))?;
+            tracing::info!(%guild, paused, "removed from a server: its schedules are paused");
+            data.schedules_changed.notify_one();
+            Ok(())
+        }
+        serenity::FullEvent::GuildCreate { guild, .. } => {
+            resume_after_rejoin(GuildId(guild.id.get()), data).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A server that removed the bot has added it back: its schedules go on from their next time.
+async fn resume_after_rejoin(guild: GuildId, data: &Data) -> Result<(), Error> {
+    let internal = |error: crate::domain::store::StoreError| Error::Internal(error.to_string());
+    let now = data.now();
+    let mut resumed = 0;
+    for mut schedule in data.store.schedules_in(guild).await.map_err(internal)? {
+        if schedule.pause == Some(Pause::LeftGuild) {
+            schedule.pause = None;
+            schedule.next_fire = schedule.schedule.next_after(now);
+            data.store
+                .update_schedule(&schedule)
+                .await
+                .map_err(internal)?;
+            resumed += 1;
+        }
+    }
+    if resumed > 0 {
+        tracing::info!(%guild, resumed, "back in a server: its schedules go on");
+        data.schedules_changed.notify_one();
+    }
+    Ok(())
+}
+
+async fn on_click(
+    ctx: &serenity::Context,
+    click: &serenity::ComponentInteraction,
+    data: &Data,
+) -> Result<(), Error> {
     let _working = data.in_flight.enter();
     let response = commands::stretch_component_response(&data.catalog, click).unwrap_or_else(|| {
         tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");

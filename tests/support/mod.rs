@@ -126,6 +126,11 @@ async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
 }
 
 impl TestApp {
+    /// The bot's SQLite file, to look at what it stored (SQLite allows a second reader).
+    pub fn database(&self) -> std::path::PathBuf {
+        self._database.path().join("stretchbot.sqlite3")
+    }
+
     /// Asks the bot to shut down and waits for it, failing the test if it does not stop cleanly.
     pub async fn stop(mut self) -> FakeDiscord {
         if let Some(stop) = self.stop.take() {

@@ -447,6 +447,11 @@ impl FakeDiscord {
     }
 
     /// Deletes a channel (CHANNEL_DELETE); using it then answers 10003 Unknown Channel.
+    /// Removes the bot from a guild (a kick); GUILD_DELETE follows.
+    pub fn remove_bot(&self, guild: GuildId) {
+        expect(self.inner.world().remove_bot(guild), "remove_bot");
+    }
+
     pub fn remove_channel(&self, channel: ChannelId) {
         expect(self.inner.world().remove_channel(channel), "remove_channel");
     }

@@ -244,6 +244,20 @@ impl World {
     }
 
     /// Deletes a channel (and with it, for every purpose, its messages).
+    /// The bot is kicked from (or leaves) `guild`: the guild and its channels are gone for it, and it gets
+    /// GUILD_DELETE without `unavailable`, which is how Discord tells removal from an outage.
+    pub fn remove_bot(&mut self, guild: GuildId) -> Result<(), ApiError> {
+        self.guild(guild)?;
+        self.guilds.remove(&guild);
+        self.channels.retain(|_, channel| channel.guild != guild);
+        self.emit(
+            Some(Intents::GUILDS),
+            "GUILD_DELETE",
+            json!({ "id": guild }),
+        );
+        Ok(())
+    }
+
     pub fn remove_channel(&mut self, channel: ChannelId) -> Result<(), ApiError> {
         let data = self.channel_json(self.channel(channel)?.id);
         self.channels.remove(&channel);
