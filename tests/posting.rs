@@ -142,3 +142,71 @@ async fn removing_the_bot_from_a_server_stops_its_schedules() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn post_now_posts_the_next_stretch_of_the_rotation() {
+    let app = spawn_app_at(Mode::Proxy, "2027-06-01T10:00:00Z".parse().unwrap()).await;
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    app.fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [sub(
+                "add",
+                [
+                    opt("channel", app.channel.get()),
+                    opt("times", "09:00"),
+                    opt("tz", "UTC"),
+                ],
+            )],
+        )
+        .await
+        .unwrap()
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
+    for posted in 1..=2 {
+        let answer = app
+            .fake
+            .invoke_command(
+                app.guild,
+                app.channel,
+                admin,
+                "schedule",
+                [sub("post-now", [opt("id", 1)])],
+            )
+            .await
+            .unwrap()
+            .wait_response(WAIT)
+            .await
+            .unwrap();
+        assert!(
+            answer["data"]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("Posting **"),
+            "{answer}"
+        );
+        app.fake
+            .wait_until(WAIT, "the post", |fake| {
+                (fake.messages(app.channel).len() == posted).then_some(())
+            })
+            .await
+            .expect("post-now posts");
+        // A new second, so the next post-now is a new fire.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let titles: Vec<String> = app
+        .fake
+        .messages(app.channel)
+        .iter()
+        .map(|post| post["embeds"][0]["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_ne!(titles[0], titles[1], "the rotation moved on: {titles:?}");
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

@@ -104,6 +104,14 @@ pub trait Store: Send + Sync + 'static {
         rotation: RotationState,
         next_fire: Option<DateTime<Utc>>,
     ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
+    /// An extra post an admin asked for (`/schedule post-now`): records the claim for `claim.fire` and moves
+    /// the rotation on, leaving the schedule's next fire alone (paused or not). `Stale` when the schedule
+    /// is gone.
+    fn claim_extra(
+        &self,
+        claim: Claim,
+        rotation: RotationState,
+    ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
     /// Moves a schedule past a fire that is not posted (missed beyond the grace window), if it is not
     /// paused and its next fire is still `fire.at`; returns whether it moved.
     fn skip(

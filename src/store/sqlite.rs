@@ -326,6 +326,67 @@ fn find_post(connection: &Connection, fire: Fire) -> Result<Option<PostRecord>, 
     Ok(posts.into_iter().next())
 }
 
+impl SqliteStore {
+    /// Records a claim and moves its schedule's rotation on, in one transaction. With `next_fire`, the
+    /// claim is the schedule's own next fire: only then is it taken, and the schedule moves to
+    /// `next_fire`. Without, it is an extra post and the next fire stays.
+    async fn claim_moving(
+        &self,
+        claim: Claim,
+        rotation: RotationState,
+        next_fire: Option<Option<DateTime<Utc>>>,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let rotation = to_json(&rotation)?;
+        let Claim { fire, stretch } = claim;
+        self.blocking(move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Checked first: a fire claimed before is finished, never claimed again, even if an edit
+            // has since set the schedule's next fire back to it.
+            if let Some(record) = find_post(&transaction, fire)? {
+                return Ok(ClaimOutcome::AlreadyClaimed(record));
+            }
+            let channels = match next_fire {
+                Some(next_fire) => collect(
+                    &transaction,
+                    "UPDATE schedules SET rotation = ?1, next_fire = ?2 \
+                     WHERE id = ?3 AND pause IS NULL AND next_fire = ?4 RETURNING channel_id",
+                    params![
+                        rotation,
+                        next_fire.map(|at| at.timestamp()),
+                        fire.schedule.0,
+                        fire.at.timestamp()
+                    ],
+                    |row| Ok(row.get("channel_id")?),
+                )?,
+                None => collect(
+                    &transaction,
+                    "UPDATE schedules SET rotation = ?1 WHERE id = ?2 RETURNING channel_id",
+                    params![rotation, fire.schedule.0],
+                    |row| Ok(row.get("channel_id")?),
+                )?,
+            };
+            let Some(channel): Option<String> = channels.into_iter().next() else {
+                return Ok(ClaimOutcome::Stale);
+            };
+            transaction
+                .prepare_cached(
+                    "INSERT INTO posts (schedule_id, fire_at, stretch_id, channel_id, nonce, state) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'claimed')",
+                )?
+                .execute(params![
+                    fire.schedule.0,
+                    fire.at.timestamp(),
+                    stretch.as_str(),
+                    channel,
+                    fire.nonce()
+                ])?;
+            transaction.commit()?;
+            Ok(ClaimOutcome::Claimed)
+        })
+        .await
+    }
+}
+
 impl Store for SqliteStore {
     async fn guild_zone(&self, guild: GuildId) -> Result<Option<Zone>, StoreError> {
         self.blocking(move |connection| {
@@ -547,48 +608,15 @@ impl Store for SqliteStore {
         rotation: RotationState,
         next_fire: Option<DateTime<Utc>>,
     ) -> Result<ClaimOutcome, StoreError> {
-        let rotation = to_json(&rotation)?;
-        let Claim { fire, stretch } = claim;
-        self.blocking(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Checked first: a fire claimed before is finished, never claimed again, even if an edit
-            // has since set the schedule's next fire back to it.
-            if let Some(record) = find_post(&transaction, fire)? {
-                return Ok(ClaimOutcome::AlreadyClaimed(record));
-            }
-            let channel: Option<String> = collect(
-                &transaction,
-                "UPDATE schedules SET rotation = ?1, next_fire = ?2 \
-                 WHERE id = ?3 AND pause IS NULL AND next_fire = ?4 RETURNING channel_id",
-                params![
-                    rotation,
-                    next_fire.map(|at| at.timestamp()),
-                    fire.schedule.0,
-                    fire.at.timestamp()
-                ],
-                |row| Ok(row.get("channel_id")?),
-            )?
-            .into_iter()
-            .next();
-            let Some(channel) = channel else {
-                return Ok(ClaimOutcome::Stale);
-            };
-            transaction
-                .prepare_cached(
-                    "INSERT INTO posts (schedule_id, fire_at, stretch_id, channel_id, nonce, state) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'claimed')",
-                )?
-                .execute(params![
-                    fire.schedule.0,
-                    fire.at.timestamp(),
-                    stretch.as_str(),
-                    channel,
-                    fire.nonce()
-                ])?;
-            transaction.commit()?;
-            Ok(ClaimOutcome::Claimed)
-        })
-        .await
+        self.claim_moving(claim, rotation, Some(next_fire)).await
+    }
+
+    async fn claim_extra(
+        &self,
+        claim: Claim,
+        rotation: RotationState,
+    ) -> Result<ClaimOutcome, StoreError> {
+        self.claim_moving(claim, rotation, None).await
     }
 
     async fn skip(&self, fire: Fire, next_fire: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
@@ -1102,6 +1130,44 @@ mod tests {
                     message: MessageId(5)
                 },
             })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_extra_post_moves_the_rotation_but_not_the_next_fire_even_when_paused() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let schedule = add(&store, weekdays_at_nine(GUILD), "2027-03-15T08:00:00Z").await;
+        pause(&store, &schedule, Pause::ByAdmin).await;
+        let extra = Fire {
+            schedule: schedule.id,
+            at: at("2027-03-14T12:34:56Z"),
+        };
+        let claim_extra =
+            || store.claim_extra(claim_of(extra, "cat-cow"), rotation_after("cat-cow"));
+        assert_eq!(claim_extra().await.unwrap(), ClaimOutcome::Claimed);
+        let after = stored(&store, schedule.id).await;
+        assert_eq!(after.rotation, rotation_after("cat-cow"));
+        assert_eq!(
+            after.next_fire, schedule.next_fire,
+            "the schedule's own next fire stays"
+        );
+        assert_eq!(after.pause, Some(Pause::ByAdmin));
+        assert!(matches!(
+            claim_extra().await.unwrap(),
+            ClaimOutcome::AlreadyClaimed(_)
+        ));
+        assert_eq!(store.unconfirmed().await.unwrap().len(), 1);
+        assert!(store.remove_schedule(GUILD, schedule.id).await.unwrap());
+        let gone = Fire {
+            at: at("2027-03-14T12:35:00Z"),
+            ..extra
+        };
+        assert_eq!(
+            store
+                .claim_extra(claim_of(gone, "cat-cow"), rotation_after("cat-cow"))
+                .await
+                .unwrap(),
+            ClaimOutcome::Stale
         );
     }
 

@@ -14,11 +14,12 @@ use crate::discord::limiter::Route;
 use crate::discord::{Context, Error, reply};
 use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position};
 use crate::domain::posting::{
-    ChannelId, GuildId, NewSchedule, Pause, PostingSchedule, RoleId, ScheduleId, UserId,
+    ChannelId, Claim, Fire, GuildId, NewSchedule, Pause, PostingSchedule, RoleId, ScheduleId,
+    UserId,
 };
-use crate::domain::rotation::RotationState;
+use crate::domain::rotation::{self, RotationState};
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Weekdays, Zone};
-use crate::domain::store::{Store, StoreError};
+use crate::domain::store::{ClaimOutcome, Store, StoreError};
 
 /// What the bot needs in a channel to post cards there.
 const POSTING_PERMISSIONS: [(serenity::Permissions, &str); 3] = [
@@ -36,7 +37,7 @@ const MAX_PREVIEW: u8 = 10;
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
     subcommands(
-        "add", "list", "remove", "pause", "resume", "edit", "preview", "timezone"
+        "add", "list", "remove", "pause", "resume", "edit", "preview", "post_now", "timezone"
     ),
     subcommand_required
 )]
@@ -366,6 +367,64 @@ async fn preview(
             "Schedule **#{id}** ({}) posts next: {}{paused}",
             describe(&schedule),
             upcoming(&schedule.schedule, ctx.data().now(), count)
+        ),
+    )
+    .await
+}
+
+/// Post this schedule's next stretch now; it counts as one of the schedule's posts.
+#[poise::command(slash_command, guild_only, rename = "post-now")]
+async fn post_now(
+    ctx: Context<'_>,
+    #[description = "Schedule number, from /schedule list"] id: i64,
+) -> Result<(), Error> {
+    let guild = require_manage_server(ctx)?;
+    let schedule = load(ctx, guild, id).await?;
+    let data = ctx.data();
+    let pick = rotation::next(
+        data.catalog.entries(),
+        &schedule.filters,
+        &schedule.rotation,
+    )
+    .map_err(user)?;
+    let now = data.now();
+    // Whole seconds: the fire's nonce and post key are built from its second.
+    let at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let fire = Fire {
+        schedule: schedule.id,
+        at,
+    };
+    let claim = Claim {
+        fire,
+        stretch: pick.id.clone(),
+    };
+    match data
+        .store
+        .claim_extra(claim, pick.state)
+        .await
+        .map_err(store_error)?
+    {
+        // The poster sends claimed posts, with their nonce, retries and pauses, as for any fire.
+        ClaimOutcome::Claimed => data.schedules_changed.notify_one(),
+        ClaimOutcome::AlreadyClaimed(_) => {
+            return Err(Error::user(
+                "A post for this schedule went out this very second; wait a moment before posting again.",
+            ));
+        }
+        ClaimOutcome::Stale => return Err(no_such_schedule(id)),
+    }
+    let name = data
+        .catalog
+        .get(pick.id.as_str())
+        .map_or(pick.id.as_str(), |entry| entry.name.as_str());
+    say(
+        ctx,
+        format!(
+            "Posting **{name}** to <#{}> now. It counts as a post of schedule **#{id}**; its next post is still {}.",
+            schedule.channel,
+            schedule
+                .next_fire
+                .map_or("not planned".to_owned(), timestamp)
         ),
     )
     .await
