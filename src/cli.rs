@@ -120,6 +120,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
 /// Environment variable overriding `discord.api_base`.
 const API_BASE_VARIABLE: &str = "STRETCHBOT_DISCORD_API_BASE";
+/// For tests and demos: an RFC 3339 instant the bot's wall clock starts at (it then runs at real speed),
+/// so a schedule's post can be seconds away on any date.
+const CLOCK_START_VARIABLE: &str = "STRETCHBOT_CLOCK_START";
 
 /// Checks everything that can be checked offline, then runs the bot until Ctrl-C or SIGTERM.
 fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -148,7 +151,7 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         token: token.to_owned(),
         connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
-        clock: crate::poster::TokioClock::system(),
+        clock: clock()?,
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {
@@ -170,6 +173,19 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .context("could not start the async runtime")?
         .block_on(discord::run(settings, catalog, store, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn clock() -> Result<crate::poster::TokioClock, InputError> {
+    match std::env::var(CLOCK_START_VARIABLE) {
+        Ok(start) if !start.trim().is_empty() => DateTime::parse_from_rfc3339(start.trim())
+            .map(|start| crate::poster::TokioClock::starting_at(start.with_timezone(&Utc)))
+            .map_err(|err| {
+                InputError(format!(
+                    "{CLOCK_START_VARIABLE} `{start}` is not an RFC 3339 instant ({err}); write it like 2027-03-14T06:59:00Z, or unset it"
+                ))
+            }),
+        _ => Ok(crate::poster::TokioClock::system()),
+    }
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
