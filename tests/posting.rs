@@ -2,7 +2,7 @@
 
 mod support;
 
-use fake_discord::{Permissions, opt, sub};
+use fake_discord::{Fault, Permissions, RateLimitScope, opt, sub};
 use serde_json::Value;
 use support::{Mode, WAIT, spawn_app_at};
 
@@ -209,4 +209,136 @@ async fn post_now_posts_the_next_stretch_of_the_rotation() {
     assert_ne!(titles[0], titles[1], "the rotation moved on: {titles:?}");
     app.fake.assert_no_violations();
     app.stop().await;
+}
+
+/// Adds a schedule as an admin of the app's guild would, and waits for the bot's answer.
+async fn add_schedule(app: &support::TestApp, options: Vec<fake_discord::Opt>) {
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    let mut all = vec![opt("channel", app.channel.get())];
+    all.extend(options);
+    app.fake
+        .invoke_command(app.guild, app.channel, admin, "schedule", [sub("add", all)])
+        .await
+        .unwrap()
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
+}
+
+/// 2027-06-01 is a Tuesday; the tests' fires are at 09:00 UTC that day.
+const JUST_BEFORE_NINE: &str = "2027-06-01T08:59:57Z";
+
+#[tokio::test]
+async fn a_weekday_schedule_and_a_cron_schedule_due_together_each_post_once() {
+    let app = spawn_app_at(Mode::Proxy, JUST_BEFORE_NINE.parse().unwrap()).await;
+    add_schedule(
+        &app,
+        vec![
+            opt("times", "9am"),
+            opt("days", "mon-fri"),
+            opt("tz", "UTC"),
+        ],
+    )
+    .await;
+    add_schedule(&app, vec![opt("cron", "0 9 * * TUE"), opt("tz", "UTC")]).await;
+    app.fake
+        .wait_until(WAIT, "both posts", |fake| {
+            (fake.messages(app.channel).len() >= 2).then_some(())
+        })
+        .await
+        .expect("both schedules post");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let nonces: std::collections::BTreeSet<String> = app
+        .fake
+        .messages(app.channel)
+        .iter()
+        .map(|post| post["nonce"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(nonces.len(), 2, "one post per schedule: {nonces:?}");
+    assert_eq!(app.fake.messages(app.channel).len(), 2);
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn server_errors_and_rate_limits_still_give_exactly_one_post() {
+    let app = spawn_app_at(Mode::Proxy, JUST_BEFORE_NINE.parse().unwrap()).await;
+    add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
+    let messages = "POST /channels/{channel_id}/messages";
+    app.fake.inject(Fault::ServerError {
+        route: messages.into(),
+        status: 502,
+        times: 2,
+    });
+    app.fake.inject(Fault::RateLimited {
+        route: messages.into(),
+        retry_after: std::time::Duration::from_millis(200),
+        scope: RateLimitScope::User,
+        times: 1,
+    });
+    app.fake
+        .wait_until(std::time::Duration::from_secs(30), "the post", |fake| {
+            (!fake.messages(app.channel).is_empty()).then_some(())
+        })
+        .await
+        .expect("the post goes out in the end");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(app.fake.messages(app.channel).len(), 1);
+    let attempts: Vec<(u16, Value)> = app
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
+        .map(|exchange| (exchange.status, exchange.body.unwrap()["nonce"].clone()))
+        .collect();
+    assert!(
+        attempts.len() >= 4,
+        "two 502s and a 429 before the post: {attempts:?}"
+    );
+    assert!(
+        attempts.iter().all(|(_, nonce)| nonce == &attempts[0].1),
+        "every attempt carries the same nonce: {attempts:?}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn losing_permission_or_the_channel_pauses_the_schedule_with_the_reason() {
+    use stretchbot::domain::posting::{Pause, ScheduleId};
+    use stretchbot::domain::store::Store;
+
+    for (fault_for, reason) in [
+        ("permissions", Pause::MissingPermissions),
+        ("channel", Pause::ChannelGone),
+    ] {
+        let app = spawn_app_at(Mode::Proxy, JUST_BEFORE_NINE.parse().unwrap()).await;
+        add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
+        app.fake.inject(match fault_for {
+            "permissions" => Fault::MissingPermissions {
+                channel: app.channel,
+            },
+            _ => Fault::UnknownChannel {
+                channel: app.channel,
+            },
+        });
+        let store = stretchbot::store::SqliteStore::open(&app.database()).unwrap();
+        let mut pause = None;
+        for _ in 0..200 {
+            pause = store
+                .schedule(ScheduleId(1))
+                .await
+                .unwrap()
+                .and_then(|s| s.pause);
+            if pause.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(pause, Some(reason), "{fault_for}");
+        app.fake.assert_no_violations();
+        app.stop().await;
+    }
 }
