@@ -313,3 +313,75 @@ async fn the_twenty_sixth_schedule_is_refused() {
     admin.app.fake.assert_no_violations();
     admin.app.stop().await;
 }
+
+#[tokio::test]
+async fn edit_changes_only_what_is_given() {
+    let admin = spawn_with_admin().await;
+    let channel = admin.app.channel.get();
+    admin
+        .admin(
+            "add",
+            vec![
+                opt("channel", channel),
+                opt("times", "09:00"),
+                opt("days", "mon-fri"),
+                opt("tz", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    let role = admin
+        .app
+        .fake
+        .add_role(admin.app.guild, "stretchers", Permissions::empty());
+    let edited = text(
+        &admin
+            .admin(
+                "edit",
+                vec![
+                    opt("id", 1),
+                    opt("times", "10:30, 15:00"),
+                    opt("role", role.get()),
+                ],
+            )
+            .await,
+    );
+    assert!(edited.contains("Updated schedule **#1**"), "{edited}");
+    assert!(
+        edited.contains("10:30, 15:00 daily (Europe/Berlin)"),
+        "times replace the cadence: {edited}"
+    );
+    assert!(edited.contains(&format!("mentions <@&{role}>")), "{edited}");
+
+    let days = text(
+        &admin
+            .admin("edit", vec![opt("id", 1), opt("days", "mon,wed")])
+            .await,
+    );
+    assert!(
+        days.contains("10:30, 15:00 mon,wed (Europe/Berlin)"),
+        "days alone keep the times: {days}"
+    );
+
+    let cron = text(
+        &admin
+            .admin("edit", vec![opt("id", 1), opt("cron", "0 7 * * *")])
+            .await,
+    );
+    assert!(cron.contains("cron `0 7 * * *`"), "{cron}");
+    let refused = admin
+        .admin("edit", vec![opt("id", 1), opt("days", "mon")])
+        .await;
+    assert!(
+        ephemeral(&refused) && text(&refused).contains("uses cron"),
+        "{refused}"
+    );
+    let both = admin
+        .admin(
+            "edit",
+            vec![opt("id", 1), opt("role", role.get()), opt("no_role", true)],
+        )
+        .await;
+    assert!(text(&both).contains("not both"), "{both}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
