@@ -10,35 +10,18 @@ use support::{Mode, WAIT, spawn_app_at};
 async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
     // 02:30 does not exist in New York on 2027-03-14: the post goes out at 03:00 EDT, 07:00Z.
     let app = spawn_app_at(Mode::Proxy, "2027-03-14T06:59:57Z".parse().unwrap()).await;
-    let admin = app
-        .fake
-        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
     let role = app
         .fake
         .add_role(app.guild, "stretchers", Permissions::empty());
-    let added = app
-        .fake
-        .invoke_command(
-            app.guild,
-            app.channel,
-            admin,
-            "schedule",
-            [sub(
-                "add",
-                [
-                    opt("channel", app.channel.get()),
-                    opt("times", "02:30"),
-                    opt("tz", "America/New_York"),
-                    opt("role", role.get()),
-                ],
-            )],
-        )
-        .await
-        .unwrap();
-    added
-        .wait_responses(2, WAIT)
-        .await
-        .expect("the schedule is added");
+    add_schedule(
+        &app,
+        vec![
+            opt("times", "02:30"),
+            opt("tz", "America/New_York"),
+            opt("role", role.get()),
+        ],
+    )
+    .await;
 
     let posts = app
         .fake
@@ -99,29 +82,7 @@ async fn removing_the_bot_from_a_server_stops_its_schedules() {
     use stretchbot::domain::store::Store;
 
     let app = spawn_app_at(Mode::Proxy, "2027-06-01T08:00:00Z".parse().unwrap()).await;
-    let admin = app
-        .fake
-        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
-    app.fake
-        .invoke_command(
-            app.guild,
-            app.channel,
-            admin,
-            "schedule",
-            [sub(
-                "add",
-                [
-                    opt("channel", app.channel.get()),
-                    opt("times", "09:00"),
-                    opt("tz", "UTC"),
-                ],
-            )],
-        )
-        .await
-        .unwrap()
-        .wait_responses(2, WAIT)
-        .await
-        .expect("the schedule is added");
+    add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
 
     app.fake.remove_bot(app.guild);
     let store = stretchbot::store::SqliteStore::open(&app.database()).unwrap();
@@ -149,26 +110,7 @@ async fn post_now_posts_the_next_stretch_of_the_rotation() {
     let admin = app
         .fake
         .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
-    app.fake
-        .invoke_command(
-            app.guild,
-            app.channel,
-            admin,
-            "schedule",
-            [sub(
-                "add",
-                [
-                    opt("channel", app.channel.get()),
-                    opt("times", "09:00"),
-                    opt("tz", "UTC"),
-                ],
-            )],
-        )
-        .await
-        .unwrap()
-        .wait_responses(2, WAIT)
-        .await
-        .expect("the schedule is added");
+    add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
     for posted in 1..=2 {
         let answer = app
             .fake
