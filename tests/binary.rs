@@ -4,9 +4,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fake_discord::{FakeDiscord, Options, Permissions, Scope, opt, sub};
+use support::{BotProcess, WAIT};
 
-/// Generous for a loaded CI machine; a healthy run takes milliseconds.
-const WAIT: Duration = Duration::from_secs(10);
+mod support;
 
 #[tokio::test]
 async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
@@ -34,6 +34,7 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(BotProcess::new)
         .unwrap();
 
     fake.wait_ready(WAIT).await.expect("the binary connects");
@@ -69,6 +70,7 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
         .status()
         .unwrap();
     assert!(signalled.success());
+    let bot = bot.into_child();
     let output = tokio::task::spawn_blocking(move || bot.wait_with_output())
         .await
         .unwrap()

@@ -5,7 +5,7 @@
 //! The bot's wall clock is set with `STRETCHBOT_CLOCK_START` so a fire is seconds away.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -13,6 +13,9 @@ use fake_discord::{ChannelId, FakeDiscord, Fault, GuildId, Options, Permissions,
 use stretchbot::domain::posting::{Fire, ScheduleId};
 use stretchbot::domain::store::Store;
 use stretchbot::store::SqliteStore;
+use support::BotProcess;
+
+mod support;
 
 /// Generous for a loaded CI machine; a healthy run takes milliseconds.
 const WAIT: Duration = Duration::from_secs(15);
@@ -55,7 +58,7 @@ impl World {
     }
 
     /// Starts the real binary with its wall clock at `clock`.
-    async fn start_bot(&self, clock: DateTime<Utc>) -> Child {
+    async fn start_bot(&self, clock: DateTime<Utc>) -> BotProcess {
         let config = self.dir.path().join("bot.toml");
         std::fs::write(
             &config,
@@ -76,6 +79,7 @@ impl World {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
+            .map(BotProcess::new)
             .unwrap();
         self.fake
             .wait_until(WAIT, "the bot to connect", |fake| {
@@ -157,18 +161,19 @@ impl World {
     }
 }
 
-fn kill(mut bot: Child) {
+fn kill(bot: BotProcess) {
+    let mut bot = bot.into_child();
     bot.kill().unwrap(); // SIGKILL: no cleanup at all
     bot.wait().unwrap();
 }
 
-fn stop(bot: Child) {
+fn stop(bot: BotProcess) {
     let stopped = Command::new("kill")
         .args(["-TERM", &bot.id().to_string()])
         .status()
         .unwrap();
     assert!(stopped.success());
-    let output = bot.wait_with_output().unwrap();
+    let output = bot.into_child().wait_with_output().unwrap();
     assert!(output.status.success());
 }
 

@@ -144,3 +144,35 @@ impl TestApp {
         self.fake
     }
 }
+
+/// A `stretchbot` child process that is killed if the test ends without stopping it (a failed
+/// assertion, say), so no bot outlives its test.
+pub struct BotProcess(Option<std::process::Child>);
+
+impl BotProcess {
+    pub fn new(child: std::process::Child) -> Self {
+        Self(Some(child))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child().id()
+    }
+
+    /// Hands the process over to the caller, who now answers for stopping it.
+    pub fn into_child(mut self) -> std::process::Child {
+        self.0.take().expect("the process is still held")
+    }
+
+    fn child(&self) -> &std::process::Child {
+        self.0.as_ref().expect("the process is still held")
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
