@@ -8,6 +8,10 @@
 //!     computation.
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
 //!   - [`domain::timer_plan`]: an entry turned into timed steps for the guided timer.
+//!   - [`domain::posting`]: posting schedules as stored, fires with their nonce and post key, the grace
+//!     window.
+//!   - [`domain::participation`]: check-ins per member per local day, streaks, member and team stats.
+//!   - [`domain::store`]: the storage interface, in the domain's terms.
 //! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands, cards.
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.

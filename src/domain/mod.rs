@@ -3,6 +3,7 @@
 //! always passed in, never read.
 
 pub mod catalog;
+pub mod participation;
 pub mod posting;
 pub mod rotation;
 pub mod schedule;

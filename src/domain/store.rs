@@ -6,11 +6,15 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
+use super::participation::CheckIn;
 use super::posting::{
     Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
+    UserId,
 };
 use super::rotation::RotationState;
 use super::schedule::Zone;
@@ -134,4 +138,40 @@ pub trait Store: Send + Sync + 'static {
         &self,
         fire: Fire,
     ) -> impl Future<Output = Result<Option<PostRecord>, StoreError>> + Send;
+
+    /// Records a member's check-in for its day; false when they had checked in that day already, which
+    /// keeps the first one (pressing twice counts once).
+    fn check_in(&self, check_in: CheckIn) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// A member's check-ins in a guild, oldest day first.
+    fn check_ins_of(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<CheckIn>, StoreError>> + Send;
+    /// A guild's check-ins from `from` to `to`, both included, by day then member.
+    fn check_ins_in(
+        &self,
+        guild: GuildId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<CheckIn>, StoreError>> + Send;
+    /// Forget-me: deletes a member's check-ins in a guild; returns how many went. A hide-me setting stays,
+    /// so that forgetting never makes a member visible again.
+    fn forget_member(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Hide-me: keeps a member out of (or lets them back into) the guild's team lists.
+    fn set_hidden(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        hidden: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The members of a guild who chose hide-me.
+    fn hidden_members(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<HashSet<UserId>, StoreError>> + Send;
 }

@@ -12,13 +12,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, TransactionBehavior, named_params, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::catalog::{Filters, StretchId};
+use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
     ChannelId, Claim, Fire, GuildId, MAX_SCHEDULES_PER_GUILD, MessageId, NewSchedule, Pause,
     PostRecord, PostState, PostingSchedule, RoleId, ScheduleId, UserId,
@@ -29,7 +32,10 @@ use crate::domain::store::{ClaimOutcome, Store, StoreError};
 
 /// The schema's history, oldest first: applying `MIGRATIONS[n]` takes `PRAGMA user_version` from `n` to
 /// `n + 1`. Append only: a released migration is never edited, since databases have already run it.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_participation.sql"),
+];
 
 /// How long a call waits for another connection's lock (a second bot process, the sqlite3 shell, a
 /// backup) before it fails.
@@ -42,6 +48,9 @@ const SELECT_SCHEDULES: &str = "SELECT id, guild_id, channel_id, zone, cadence, 
 /// Every post read goes through [`post_from_row`], which expects these columns.
 const SELECT_POSTS: &str =
     "SELECT schedule_id, fire_at, stretch_id, channel_id, state, message_id FROM posts";
+
+/// Every check-in read goes through [`check_in_from_row`], which expects these columns.
+const SELECT_CHECK_INS: &str = "SELECT guild_id, user_id, day, stretch_id FROM check_ins";
 
 /// The SQLite store. Cloning is cheap and shares the connection.
 #[derive(Debug, Clone)]
@@ -312,6 +321,34 @@ fn post_from_row(row: &Row<'_>) -> Result<PostRecord, StoreError> {
                 ("sent", Some(message)) => Ok(PostState::Sent { message }),
                 _ => Err(format!("`{state}` with message {message:?}")),
             }
+        })?,
+    })
+}
+
+/// A day as stored: `YYYY-MM-DD`, which sorts as the date does.
+fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The one reading of a [`SELECT_CHECK_INS`] row.
+fn check_in_from_row(row: &Row<'_>) -> Result<CheckIn, StoreError> {
+    let guild: String = row.get("guild_id")?;
+    let user: String = row.get("user_id")?;
+    let day: String = row.get("day")?;
+    let owner = format!("check-in of user {user} in guild {guild} on {day}");
+    let owner = owner.as_str();
+    Ok(CheckIn {
+        guild: column(row, owner, "guild_id", |text: String| {
+            text.parse().map(GuildId)
+        })?,
+        user: column(row, owner, "user_id", |text: String| {
+            text.parse().map(UserId)
+        })?,
+        day: column(row, owner, "day", |text: String| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        })?,
+        stretch: column(row, owner, "stretch_id", |text: String| {
+            StretchId::parse(&text)
         })?,
     })
 }
@@ -684,6 +721,105 @@ impl Store for SqliteStore {
         self.blocking(move |connection| find_post(connection, fire))
             .await
     }
+
+    async fn check_in(&self, check_in: CheckIn) -> Result<bool, StoreError> {
+        self.blocking(move |connection| {
+            // DO NOTHING rather than replace: the day keeps the stretch of its first press.
+            let inserted = connection
+                .prepare_cached(
+                    "INSERT INTO check_ins (guild_id, user_id, day, stretch_id) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (guild_id, user_id, day) DO NOTHING",
+                )?
+                .execute(params![
+                    check_in.guild.to_string(),
+                    check_in.user.to_string(),
+                    day_text(check_in.day),
+                    check_in.stretch.as_str()
+                ])?;
+            Ok(inserted > 0)
+        })
+        .await
+    }
+
+    async fn check_ins_of(&self, guild: GuildId, user: UserId) -> Result<Vec<CheckIn>, StoreError> {
+        self.blocking(move |connection| {
+            collect(
+                connection,
+                &format!("{SELECT_CHECK_INS} WHERE guild_id = ?1 AND user_id = ?2 ORDER BY day"),
+                params![guild.to_string(), user.to_string()],
+                check_in_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn check_ins_in(
+        &self,
+        guild: GuildId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        self.blocking(move |connection| {
+            // User ids are text, so this orders members by text, not number: only for a stable order.
+            collect(
+                connection,
+                &format!(
+                    "{SELECT_CHECK_INS} WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3 \
+                     ORDER BY day, user_id"
+                ),
+                params![guild.to_string(), day_text(from), day_text(to)],
+                check_in_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn forget_member(&self, guild: GuildId, user: UserId) -> Result<usize, StoreError> {
+        self.blocking(move |connection| {
+            Ok(connection
+                .prepare_cached("DELETE FROM check_ins WHERE guild_id = ?1 AND user_id = ?2")?
+                .execute(params![guild.to_string(), user.to_string()])?)
+        })
+        .await
+    }
+
+    async fn set_hidden(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        hidden: bool,
+    ) -> Result<(), StoreError> {
+        self.blocking(move |connection| {
+            let sql = if hidden {
+                "INSERT INTO hidden_members (guild_id, user_id) VALUES (?1, ?2) \
+                 ON CONFLICT (guild_id, user_id) DO NOTHING"
+            } else {
+                "DELETE FROM hidden_members WHERE guild_id = ?1 AND user_id = ?2"
+            };
+            connection
+                .prepare_cached(sql)?
+                .execute(params![guild.to_string(), user.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn hidden_members(&self, guild: GuildId) -> Result<HashSet<UserId>, StoreError> {
+        self.blocking(move |connection| {
+            let users = collect(
+                connection,
+                "SELECT user_id FROM hidden_members WHERE guild_id = ?1",
+                [guild.to_string()],
+                |row| {
+                    column(row, &format!("guild {guild}"), "user_id", |text: String| {
+                        text.parse().map(UserId)
+                    })
+                },
+            )?;
+            Ok(users.into_iter().collect())
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -832,7 +968,14 @@ mod tests {
             .unwrap();
         assert_eq!(
             tables,
-            ["guild_settings", "posts", "schedules", "sqlite_sequence"]
+            [
+                "check_ins",
+                "guild_settings",
+                "hidden_members",
+                "posts",
+                "schedules",
+                "sqlite_sequence"
+            ]
         );
 
         let foreign_keys = query_text(
@@ -1498,5 +1641,198 @@ mod tests {
             stored(&connections[1], schedule.id).await.next_fire,
             Some(at("2027-03-16T08:00:00Z"))
         );
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn check_in(guild: GuildId, user: u64, on: &str, id: &str) -> CheckIn {
+        CheckIn {
+            guild,
+            user: UserId(user),
+            day: day(on),
+            stretch: stretch(id),
+        }
+    }
+
+    #[tokio::test]
+    async fn pressing_twice_the_same_day_records_once() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let first = check_in(GUILD, u64::MAX, "2027-03-14", "cat-cow");
+        assert!(store.check_in(first.clone()).await.unwrap());
+        let again = check_in(GUILD, u64::MAX, "2027-03-14", "thread-the-needle");
+        assert!(!store.check_in(again).await.unwrap());
+        // The same day in another guild, and the next day, are new check-ins.
+        assert!(
+            store
+                .check_in(check_in(OTHER_GUILD, u64::MAX, "2027-03-14", "cat-cow"))
+                .await
+                .unwrap()
+        );
+        let next_day = check_in(GUILD, u64::MAX, "2027-03-15", "cat-cow");
+        assert!(store.check_in(next_day.clone()).await.unwrap());
+
+        assert_eq!(
+            store.check_ins_of(GUILD, UserId(u64::MAX)).await.unwrap(),
+            [first, next_day]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_guilds_check_ins_are_read_by_day_range() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        for check_in in [
+            check_in(GUILD, 2, "2027-03-15", "cat-cow"),
+            check_in(GUILD, 1, "2027-03-15", "cat-cow"),
+            check_in(GUILD, 1, "2027-03-14", "cat-cow"),
+            check_in(GUILD, 1, "2027-03-21", "cat-cow"),
+            check_in(GUILD, 1, "2027-03-22", "cat-cow"),
+            check_in(OTHER_GUILD, 1, "2027-03-16", "cat-cow"),
+        ] {
+            assert!(store.check_in(check_in).await.unwrap());
+        }
+        let week = store
+            .check_ins_in(GUILD, day("2027-03-15"), day("2027-03-21"))
+            .await
+            .unwrap();
+        assert_eq!(
+            week,
+            [
+                check_in(GUILD, 1, "2027-03-15", "cat-cow"),
+                check_in(GUILD, 2, "2027-03-15", "cat-cow"),
+                check_in(GUILD, 1, "2027-03-21", "cat-cow"),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn forget_me_removes_a_members_check_ins() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        for check_in in [
+            check_in(GUILD, 1, "2027-03-14", "cat-cow"),
+            check_in(GUILD, 1, "2027-03-15", "cat-cow"),
+            check_in(GUILD, 2, "2027-03-15", "cat-cow"),
+            check_in(OTHER_GUILD, 1, "2027-03-15", "cat-cow"),
+        ] {
+            store.check_in(check_in).await.unwrap();
+        }
+        store.set_hidden(GUILD, UserId(1), true).await.unwrap();
+
+        assert_eq!(store.forget_member(GUILD, UserId(1)).await.unwrap(), 2);
+        assert!(
+            store
+                .check_ins_of(GUILD, UserId(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .check_ins_in(GUILD, day("2000-01-01"), day("2999-12-31"))
+                .await
+                .unwrap(),
+            [check_in(GUILD, 2, "2027-03-15", "cat-cow")]
+        );
+        // Another guild's data is that guild's, and hiding outlives forgetting.
+        assert_eq!(
+            store
+                .check_ins_of(OTHER_GUILD, UserId(1))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .hidden_members(GUILD)
+                .await
+                .unwrap()
+                .contains(&UserId(1))
+        );
+        assert_eq!(store.forget_member(GUILD, UserId(1)).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn hide_me_round_trips() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        assert!(store.hidden_members(GUILD).await.unwrap().is_empty());
+        store
+            .set_hidden(GUILD, UserId(u64::MAX), true)
+            .await
+            .unwrap();
+        // Hiding twice is fine.
+        store
+            .set_hidden(GUILD, UserId(u64::MAX), true)
+            .await
+            .unwrap();
+        store.set_hidden(GUILD, UserId(3), true).await.unwrap();
+        store
+            .set_hidden(OTHER_GUILD, UserId(4), true)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.hidden_members(GUILD).await.unwrap(),
+            HashSet::from([UserId(u64::MAX), UserId(3)])
+        );
+        store
+            .set_hidden(GUILD, UserId(u64::MAX), false)
+            .await
+            .unwrap();
+        store.set_hidden(GUILD, UserId(5), false).await.unwrap();
+        assert_eq!(
+            store.hidden_members(GUILD).await.unwrap(),
+            HashSet::from([UserId(3)])
+        );
+    }
+
+    #[tokio::test]
+    async fn schema_2_applies_to_a_database_at_schema_1() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("stretchbot.sqlite3");
+        {
+            // A database as the previous release left it: schema 1 with data.
+            let raw = Connection::open(&path).unwrap();
+            raw.execute_batch(MIGRATIONS[0]).unwrap();
+            raw.pragma_update(None, "user_version", 1).unwrap();
+            raw.execute(
+                "INSERT INTO guild_settings (guild_id, zone) VALUES ('1', 'Asia/Tokyo')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(MIGRATIONS.len(), 2);
+        let version = query_text(
+            &store,
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version",
+        )
+        .await;
+        assert_eq!(version, "2");
+        assert_eq!(
+            store.guild_zone(GUILD).await.unwrap(),
+            Some(zone("Asia/Tokyo"))
+        );
+        assert!(
+            store
+                .check_in(check_in(GUILD, 1, "2027-03-14", "cat-cow"))
+                .await
+                .unwrap()
+        );
+        store.set_hidden(GUILD, UserId(1), true).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_damaged_check_in_day_is_a_backend_error() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        execute(
+            &store,
+            "INSERT INTO check_ins (guild_id, user_id, day, stretch_id) \
+             VALUES ('1', '1', '2027-02-30', 'cat-cow')"
+                .to_owned(),
+        )
+        .await;
+        let message = backend_message(store.check_ins_of(GUILD, UserId(1)).await);
+        assert!(message.contains("column day"), "{message}");
     }
 }
