@@ -1,7 +1,7 @@
 //! The serenity side of the poster's sending seam ([`PostSender`]): a fire's stretch card as a channel
 //! message (the role mention and nothing else that can ping, the enforced nonce, the post key in the
 //! footer), the look-up of an earlier post by its key, and Discord's errors in the poster's terms. Every
-//! request goes through the bot's shared [`Limiter`].
+//! request goes through the bot's shared limiter (`discord::limiter::Limiter`).
 
 use std::num::NonZeroU64;
 use std::sync::Arc;
