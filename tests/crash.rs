@@ -154,6 +154,17 @@ impl World {
         panic!("the post was never confirmed");
     }
 
+    /// The restarted bot records the fire's post, the channel holds exactly one message, and the bot
+    /// stops cleanly without a single invalid request.
+    async fn expect_exactly_one_post(&self, bot: BotProcess) -> Vec<serde_json::Value> {
+        self.wait_for_confirmation().await;
+        let messages = self.settled_messages().await;
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        stop(bot);
+        self.fake.assert_no_violations();
+        messages
+    }
+
     /// Every message in the channel, after giving a stray duplicate time to show up.
     async fn settled_messages(&self) -> Vec<serde_json::Value> {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -197,12 +208,8 @@ async fn killed_between_claim_and_send_the_post_goes_out_once_after_restart() {
     );
 
     let bot = world.start_bot(fire_at() + TimeDelta::seconds(20)).await;
-    world.wait_for_confirmation().await;
-    let messages = world.settled_messages().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
+    let messages = world.expect_exactly_one_post(bot).await;
     assert_eq!(messages[0]["nonce"], fire().nonce());
-    stop(bot);
-    world.fake.assert_no_violations();
 }
 
 #[tokio::test]
@@ -236,11 +243,7 @@ async fn killed_between_send_and_record_the_post_is_found_not_repeated() {
 
     // Ten minutes later: Discord no longer dedupes the nonce, so the bot must look before sending.
     let bot = world.start_bot(fire_at() + TimeDelta::minutes(10)).await;
-    world.wait_for_confirmation().await;
-    let messages = world.settled_messages().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    stop(bot);
-    world.fake.assert_no_violations();
+    world.expect_exactly_one_post(bot).await;
 }
 
 #[tokio::test]
@@ -252,11 +255,7 @@ async fn a_fire_missed_within_the_grace_window_is_posted_late_once() {
 
     // Back up 20 minutes after the fire: within the 30-minute grace window.
     let bot = world.start_bot(fire_at() + TimeDelta::minutes(20)).await;
-    world.wait_for_confirmation().await;
-    let messages = world.settled_messages().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    stop(bot);
-    world.fake.assert_no_violations();
+    world.expect_exactly_one_post(bot).await;
 }
 
 #[tokio::test]
