@@ -249,7 +249,10 @@ async fn on_event(
     match event {
         serenity::FullEvent::InteractionCreate {
             interaction: serenity::Interaction::Component(click),
-        } => on_click(ctx, click, data).await,
+        } => {
+            let _working = data.in_flight.enter();
+            commands::on_click(ctx, click, data).await
+        }
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let guild = GuildId(incomplete.id.get());
@@ -289,27 +292,5 @@ async fn resume_after_rejoin(guild: GuildId, data: &Data) -> Result<(), Error> {
         tracing::info!(%guild, resumed, "back in a server: its schedules go on");
         data.schedules_changed.notify_one();
     }
-    Ok(())
-}
-
-async fn on_click(
-    ctx: &serenity::Context,
-    click: &serenity::ComponentInteraction,
-    data: &Data,
-) -> Result<(), Error> {
-    let _working = data.in_flight.enter();
-    let response = commands::stretch_component_response(&data.catalog, click).unwrap_or_else(|| {
-        tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
-        serenity::CreateInteractionResponse::Message(
-            serenity::CreateInteractionResponseMessage::new()
-                .content("This button has expired. Run the command again for a fresh one.")
-                .ephemeral(true),
-        )
-    });
-    data.limiter
-        .send(Route::InteractionCallback, || {
-            click.create_response(ctx, response.clone())
-        })
-        .await?;
     Ok(())
 }

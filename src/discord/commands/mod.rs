@@ -1,13 +1,71 @@
-//! Slash commands, one file per command group.
+//! Slash commands, one file per command group, and the buttons each group puts on its messages.
+//!
+//! A button's custom id starts with a prefix naming its group (`stretch-list:`, ...); [`on_click`] hands
+//! the click to that group.
 
 mod schedule;
 mod stretch;
 
-pub use stretch::component_response as stretch_component_response;
+use poise::serenity_prelude as serenity;
 
+use super::limiter::Route;
 use super::{Data, Error};
 
 /// Every command the bot registers.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
     vec![stretch::stretch(), schedule::schedule()]
+}
+
+/// Answers a button click. A click the bot cannot act on (its own mistake, or a button from an older
+/// version) gets an ephemeral message saying what to do; internal failures are returned for the log.
+pub async fn on_click(
+    ctx: &serenity::Context,
+    click: &serenity::ComponentInteraction,
+    data: &Data,
+) -> Result<(), Error> {
+    let (prefix, rest) = click
+        .data
+        .custom_id
+        .split_once(':')
+        .unwrap_or((click.data.custom_id.as_str(), ""));
+    let outcome = match prefix {
+        stretch::LIST_BUTTON => stretch::on_list_page(ctx, click, data, rest).await,
+        _ => {
+            tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
+            Err(Error::user(
+                "This button has expired. Run the command again for a fresh one.",
+            ))
+        }
+    };
+    match outcome {
+        Err(Error::User(message)) => {
+            respond(
+                ctx,
+                data,
+                click,
+                serenity::CreateInteractionResponse::Message(
+                    serenity::CreateInteractionResponseMessage::new()
+                        .content(message)
+                        .ephemeral(true),
+                ),
+            )
+            .await
+        }
+        other => other,
+    }
+}
+
+/// Answers a click, under the bot's own rate limits in proxy mode.
+pub async fn respond(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    response: serenity::CreateInteractionResponse,
+) -> Result<(), Error> {
+    data.limiter
+        .send(Route::InteractionCallback, || {
+            click.create_response(ctx, response.clone())
+        })
+        .await?;
+    Ok(())
 }

@@ -4,9 +4,10 @@ use std::hash::{BuildHasher, RandomState};
 
 use poise::serenity_prelude as serenity;
 
+use super::respond;
 use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
-use crate::discord::{Context, Error, reply};
+use crate::discord::{Context, Data, Error, reply};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
@@ -16,7 +17,7 @@ const AUTOCOMPLETE_CHOICES: usize = 25;
 /// Entries per page of `/stretch list`.
 const PAGE_SIZE: usize = 8;
 /// Prefix of the list's paging buttons' custom ids.
-const LIST_BUTTON: &str = "stretch-list";
+pub const LIST_BUTTON: &str = "stretch-list";
 
 /// Look up a stretch, pick one at random, or browse the catalog.
 #[poise::command(
@@ -252,17 +253,15 @@ fn list_button_id(page: usize, filters: &Filters) -> String {
     )
 }
 
-fn parse_list_button_id(custom_id: &str) -> Option<(usize, Filters)> {
+/// Parses what follows `stretch-list:`.
+fn parse_list_button_id(id: &str) -> Option<(usize, Filters)> {
     fn part<T: Vocabulary + std::str::FromStr>(raw: &str) -> Option<Option<T>> {
         match raw {
             "-" => Some(None),
             _ => raw.parse().ok().map(Some),
         }
     }
-    let mut parts = custom_id
-        .strip_prefix(LIST_BUTTON)?
-        .strip_prefix(':')?
-        .split(':');
+    let mut parts = id.split(':');
     let page = parts.next()?.parse().ok()?;
     let filters = Filters {
         position: part(parts.next()?)?,
@@ -273,24 +272,28 @@ fn parse_list_button_id(custom_id: &str) -> Option<(usize, Filters)> {
     parts.next().is_none().then_some((page, filters))
 }
 
-/// The answer to a click on the list's paging buttons, or `None` when the click is not ours.
-pub fn component_response(
-    catalog: &Catalog,
+/// Turns the list to the clicked page.
+pub async fn on_list_page(
+    ctx: &serenity::Context,
     click: &serenity::ComponentInteraction,
-) -> Option<serenity::CreateInteractionResponse> {
-    let (page, filters) = parse_list_button_id(&click.data.custom_id)?;
-    Some(match ListPage::new(catalog, filters, page) {
-        Ok(page) => serenity::CreateInteractionResponse::UpdateMessage(
+    data: &Data,
+    id: &str,
+) -> Result<(), Error> {
+    let (page, filters) = parse_list_button_id(id).ok_or_else(|| {
+        Error::user("This button has expired. Run `/stretch list` again for a fresh one.")
+    })?;
+    let page = ListPage::new(&data.catalog, filters, page)?;
+    respond(
+        ctx,
+        data,
+        click,
+        serenity::CreateInteractionResponse::UpdateMessage(
             serenity::CreateInteractionResponseMessage::new()
                 .embed(page.embed())
                 .components(page.buttons()),
         ),
-        Err(error) => serenity::CreateInteractionResponse::Message(
-            serenity::CreateInteractionResponseMessage::new()
-                .content(error.to_string())
-                .ephemeral(true),
-        ),
-    })
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -311,26 +314,19 @@ mod tests {
             difficulty: Some(Difficulty::Moderate),
             category: Some(Category::Mobility),
         };
+        let parse = |custom_id: &str| {
+            parse_list_button_id(custom_id.strip_prefix("stretch-list:").unwrap())
+        };
         let id = list_button_id(12, &filters);
         assert!(id.len() <= 100, "{id}");
-        assert_eq!(parse_list_button_id(&id), Some((12, filters)));
+        assert_eq!(parse(&id), Some((12, filters)));
         let none = Filters::default();
-        assert_eq!(
-            parse_list_button_id(&list_button_id(0, &none)),
-            Some((0, none))
-        );
+        assert_eq!(parse(&list_button_id(0, &none)), Some((0, none)));
     }
 
     #[test]
-    fn foreign_or_tampered_button_ids_are_not_ours() {
-        for id in [
-            "timer:pause",
-            "stretch-list",
-            "stretch-list:x:-:-:-:-",
-            "stretch-list:1:flying:-:-:-",
-            "stretch-list:1:-:-:-:-:extra",
-            "stretch-listing:1:-:-:-:-",
-        ] {
+    fn tampered_list_button_ids_are_refused() {
+        for id in ["", "1", "x:-:-:-:-", "1:flying:-:-:-", "1:-:-:-:-:extra"] {
             assert_eq!(parse_list_button_id(id), None, "{id}");
         }
     }
