@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::chaos::ChaosState;
 use crate::ids::{ChannelId, InteractionId};
 use crate::ratelimit::Scope;
 
@@ -113,10 +114,11 @@ enum ArmedEffect {
     Fail(Failure),
 }
 
-/// The request faults armed on one fake, consumed as matching requests arrive.
+/// The request faults armed on one fake, consumed as matching requests arrive, and chaos if it is on.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     armed: Vec<Armed>,
+    pub chaos: Option<ChaosState>,
 }
 
 impl Faults {
@@ -170,7 +172,7 @@ impl Faults {
     }
 
     /// Consumes the faults that apply to this request: at most one delay and one failure, each from
-    /// the earliest armed fault that matches.
+    /// the earliest armed fault that matches; chaos may fail a request that no armed fault fails.
     pub fn take(&mut self, method: &str, template: &str, exempt_from_global: bool) -> Effects {
         let mut effects = Effects::default();
         for armed in &mut self.armed {
@@ -195,6 +197,9 @@ impl Faults {
             }
         }
         self.armed.retain(|a| a.times > 0);
+        if effects.failure.is_none() {
+            effects.failure = self.chaos.as_mut().and_then(ChaosState::roll);
+        }
         effects
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! One session at a time, as for a bot with a single shard (`shard: [0, 1]` or none).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
 use crate::Inner;
-use crate::ids::random_u64;
+use crate::ids::{ChannelId, GuildId, random_u64};
 use crate::transcript::{Direction, Event, Frame};
 use crate::world::World;
 
@@ -347,9 +347,15 @@ impl World {
             ready["shard"] = shard;
         }
         self.emit(None, "READY", ready);
-        let guild_ids: Vec<_> = self.guilds.keys().copied().collect();
-        for guild in guild_ids {
-            let data = self.guild_create_json(guild, intents);
+        let mut channels: BTreeMap<GuildId, Vec<ChannelId>> =
+            self.guilds.keys().map(|g| (*g, Vec::new())).collect();
+        for channel in self.channels.values() {
+            if let Some(list) = channels.get_mut(&channel.guild) {
+                list.push(channel.id);
+            }
+        }
+        for (guild, channels) in channels {
+            let data = self.guild_create_json_with(guild, intents, &channels);
             self.emit(Some(Intents::GUILDS), "GUILD_CREATE", data);
         }
     }

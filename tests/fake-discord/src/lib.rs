@@ -37,7 +37,7 @@
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
 //! - The world: `add_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
-//!   `message`, `registered_commands`, `permissions_in`.
+//!   `message`, `message_count`, `registered_commands`, `permissions_in`.
 //! - The gateway: `wait_ready`, `session`, `reconnect_gateway`, `invalidate_session`, `close_gateway`,
 //!   `drop_gateway`.
 //! - Users acting: `invoke_command`, `autocomplete`, `click_button`, `select` return an [`Interaction`]
@@ -45,7 +45,8 @@
 //! - Checking: `requests`, `transcript`, `violations` (the bot's invalid requests), `fake_bugs` (the
 //!   fake's own spec breaches and gaps), `assert_no_violations` (fails on either), `invalid_request_count`,
 //!   and `wait_until` for anything else.
-//! - Faults: [`FakeDiscord::inject`] with a [`Fault`].
+//! - Faults: [`FakeDiscord::inject`] with a [`Fault`]; [`FakeDiscord::set_chaos`] for random failures at a
+//!   rate.
 //!
 //! # Layout
 //! - `lib.rs`: the [`FakeDiscord`] handle and its [`Options`].
@@ -61,12 +62,14 @@
 //! - [`gateway`]: the websocket gateway and the bot's session.
 //! - [`ratelimit`]: buckets, the global limit, headers, and the invalid-request count.
 //! - [`faults`]: the [`Fault`]s a test injects.
+//! - [`chaos`]: random failures at a steady rate, for soak runs.
 //! - [`permissions`]: [`Permissions`] and the permission algorithm.
 //! - `errors`: Discord's JSON error responses.
 //! - [`transcript`]: the transcript of requests and frames, and its JSONL file.
 //! - `tls`: the test CA and the `discord.com` certificate.
 //! - [`ids`]: snowflake ids.
 
+pub mod chaos;
 pub mod commands;
 mod errors;
 pub mod faults;
@@ -97,6 +100,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+pub use crate::chaos::{Chaos, SplitMix};
 pub use crate::commands::Scope;
 pub use crate::faults::{Fault, RoutePattern};
 pub use crate::gateway::{Intents, SessionInfo};
@@ -564,6 +568,16 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// How many messages all channels hold (ephemeral ones excluded): cheap to poll while thousands land.
+    pub fn message_count(&self) -> usize {
+        self.inner
+            .world()
+            .messages
+            .values()
+            .filter(|m| !m.ephemeral)
+            .count()
+    }
+
     /// A message by id, ephemeral ones included.
     pub fn message(&self, id: MessageId) -> Option<Value> {
         self.inner.world().messages.get(&id).map(|m| m.json.clone())
@@ -797,6 +811,16 @@ impl FakeDiscord {
             }
             request_fault => unreachable!("{request_fault:?} is armed, not applied"),
         }
+    }
+
+    /// Turns chaos on (replacing any before) or, with `None`, off.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        self.inner.faults().chaos = chaos.map(chaos::ChaosState::new);
+    }
+
+    /// How many requests chaos has failed since it was last turned on.
+    pub fn chaos_failures(&self) -> u64 {
+        self.inner.faults().chaos.as_ref().map_or(0, |c| c.failed)
     }
 
     /// Stops the listeners and closes every connection, and waits for them.

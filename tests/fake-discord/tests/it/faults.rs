@@ -107,3 +107,34 @@ async fn state_faults_take_permissions_channels_and_interactions_away() {
     );
     // ExpiredInteraction is exercised with the interactions.
 }
+
+#[tokio::test]
+async fn chaos_fails_a_share_of_requests_until_turned_off() {
+    let w = World::start().await;
+    w.fake.set_chaos(Some(fake_discord::Chaos {
+        rate: 0.5,
+        seed: 11,
+        retry_after: Duration::from_millis(100),
+    }));
+    // Under the route's limit of 10 a second, so every 429 here is chaos's.
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        statuses.push(w.get("/users/@me").await.0);
+    }
+    let failed = statuses.iter().filter(|s| **s != 200).count();
+    assert!((1..9).contains(&failed), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [200, 429, 500, 502, 503, 504].contains(s))
+    );
+    assert_eq!(w.fake.chaos_failures(), failed as u64);
+    assert_eq!(w.fake.invalid_request_count(), 0, "chaos 429s are shared");
+
+    w.fake.set_chaos(None);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..9 {
+        assert_eq!(w.get("/users/@me").await.0, 200);
+    }
+    w.fake.assert_no_violations();
+}
