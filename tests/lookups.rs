@@ -339,3 +339,31 @@ async fn in_proxy_mode_the_bot_retries_a_rate_limited_reply() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_that_meets_a_server_error_is_sent_again() {
+    for mode in [Mode::Proxy, Mode::Tls] {
+        let app = spawn_app(mode).await;
+        app.fake.inject(Fault::ServerError {
+            route: "POST /interactions/{interaction_id}/{interaction_token}/callback".into(),
+            status: 502,
+            times: 1,
+        });
+        let reply = run_command(&app, "show", vec![opt("name", "cat-cow")]).await;
+        assert_eq!(reply["data"]["embeds"][0]["title"], "Cat-Cow");
+        let callbacks: Vec<u16> = app
+            .fake
+            .requests()
+            .iter()
+            .filter(|exchange| exchange.path.ends_with("/callback"))
+            .map(|exchange| exchange.status)
+            .collect();
+        assert_eq!(
+            callbacks,
+            [502, 204],
+            "one 502, then the retry went through"
+        );
+        app.fake.assert_no_violations();
+        app.stop().await;
+    }
+}

@@ -162,13 +162,14 @@ pub async fn run(
         .framework(framework)
         .await
         .context("could not set up the Discord client")?;
-    let bot = client
-        .http
-        .get_current_user()
+    let (store, catalog, limiter, schedules_changed) = poster_parts;
+    // Paced and retried on 429 like any request: a bot restarted right after a busy second (a crash in
+    // the middle of a fan-out) starts inside Discord's window of the run before, and must not exit for it.
+    let bot = limiter
+        .send(Route::Global, || client.http.get_current_user())
         .await
         .context("could not read the bot's own user from Discord")?
         .id;
-    let (store, catalog, limiter, schedules_changed) = poster_parts;
     let (stop_poster, poster_stopped) = tokio::sync::oneshot::channel::<()>();
     let poster = tokio::spawn(
         Poster::new(
