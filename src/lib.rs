@@ -25,3 +25,4 @@ pub mod discord;
 pub mod domain;
 pub mod poster;
 pub mod store;
+pub mod timer;
