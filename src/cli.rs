@@ -152,6 +152,7 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
         clock: clock()?,
+        pacing: crate::domain::timer_plan::PlanSettings::default(),
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {

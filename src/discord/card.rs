@@ -47,7 +47,7 @@ pub struct Card {
 }
 
 /// Embed accent colour: a calm teal.
-const COLOUR: u32 = 0x2a9d8f;
+pub(crate) const COLOUR: u32 = 0x2a9d8f;
 
 impl Card {
     /// The full card for an entry: why it helps, every step, the dose, what it needs, cautions, sources and

@@ -11,6 +11,7 @@ mod error;
 mod in_flight;
 pub(crate) mod limiter;
 pub mod sender;
+pub mod timer;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,9 +29,12 @@ use limiter::{Limiter, Route};
 use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
 use crate::domain::store::Store;
+use crate::domain::timer_plan::PlanSettings;
 use crate::poster::{Poster, TokioClock};
 use crate::store::SqliteStore;
+use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
+use timer::DiscordTimers;
 
 /// What every command can reach.
 pub struct Data {
@@ -41,6 +45,9 @@ pub struct Data {
     clock: TokioClock,
     in_flight: InFlight,
     pub(crate) limiter: Arc<Limiter>,
+    pub timers: Arc<DiscordTimers>,
+    /// How timers pace the parts of a stretch its entry does not time.
+    pub pacing: PlanSettings,
 }
 
 impl Data {
@@ -87,8 +94,9 @@ pub struct Settings {
     pub commands: CommandScope,
     /// A scheduled post missed by less than this is still sent, late and once.
     pub grace: TimeDelta,
-    /// The wall clock for schedules; tests start it where they need it.
+    /// The wall clock for schedules and timers; tests start it where they need it.
     pub clock: TokioClock,
+    pub pacing: PlanSettings,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -114,6 +122,8 @@ pub async fn run(
 
     let in_flight = InFlight::default();
     let drained = in_flight.clone();
+    let timers = Timers::new(settings.clock, Limits::default());
+    let interrupted = Arc::clone(&timers);
     // One notifier, shared: the commands wake the poster through it.
     let schedules_changed = Arc::new(Notify::new());
     let poster_parts = (
@@ -153,6 +163,8 @@ pub async fn run(
                     clock: settings.clock,
                     in_flight,
                     limiter,
+                    timers,
+                    pacing: settings.pacing,
                 })
             })
         })
@@ -189,6 +201,12 @@ pub async fn run(
         shutdown.await;
         tracing::info!("shutting down: stopping the poster and closing the gateway");
         let _ = stop_poster.send(());
+        // Before the gateway closes, so no click starts a timer that would then be left ticking.
+        if !interrupted.shutdown(DRAIN_TIMEOUT).await {
+            tracing::warn!(
+                "some timer messages could not be marked interrupted in {DRAIN_TIMEOUT:?}"
+            );
+        }
         shards.shutdown_all().await;
     });
     let connection = client.start().await;

@@ -22,13 +22,24 @@ use crate::poster::TokioClock;
 
 /// Where a timer is shown.
 pub trait Screen: Send + Sync + 'static {
-    /// Shows `frame`, waiting out rate limits. `Err(ScreenGone)` means the timer can no longer be
-    /// shown (its message was deleted, say): the timer ends without another word.
-    fn show(&self, frame: &TimerRun) -> impl Future<Output = Result<(), ScreenGone>> + Send;
+    /// Shows `frame`, waiting out rate limits.
+    fn show(&self, frame: &TimerRun) -> impl Future<Output = Result<(), ShowError>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScreenGone;
+pub enum ShowError {
+    /// Not shown this time (rate limited past the screen's own retries, a network error): tried again
+    /// while the frame is still the newest.
+    Failed,
+    /// The timer can no longer be shown (its message was deleted, say): it ends without another word.
+    Gone,
+}
+
+/// The wait before showing a failed frame again.
+const RETRY_SHOW: Duration = Duration::from_secs(1);
+/// Tries at one frame before the painter gives it up, so a last frame Discord keeps refusing does not
+/// keep its painter alive for ever.
+const SHOW_ATTEMPTS: usize = 30;
 
 /// A timer's id, unique across restarts (the adapter uses the id of the interaction that started it),
 /// so a button on an old message can never reach a newer timer.
@@ -311,9 +322,20 @@ async fn paint<S: Screen>(
     // `changed` still reports a final frame sent just before the timer's task ended.
     while frames.changed().await.is_ok() {
         let frame = frames.borrow_and_update().clone();
-        if screen.show(&frame).await.is_err() {
-            let _ = commands.send(Command::ScreenGone).await;
-            return;
+        for attempt in 1..=SHOW_ATTEMPTS {
+            match screen.show(&frame).await {
+                Ok(()) => break,
+                Err(ShowError::Gone) => {
+                    let _ = commands.send(Command::ScreenGone).await;
+                    return;
+                }
+                // A newer frame replaces this one; the member never needs a step that is over.
+                Err(ShowError::Failed) if frames.has_changed().unwrap_or(false) => break,
+                Err(ShowError::Failed) if attempt == SHOW_ATTEMPTS => {
+                    tracing::warn!("gave up showing a timer's frame after {SHOW_ATTEMPTS} tries");
+                }
+                Err(ShowError::Failed) => tokio::time::sleep(RETRY_SHOW).await,
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ struct RecordingScreen {
     shown: Mutex<Vec<Shown>>,
     /// How long each show takes, in order (then instant): a rate-limited edit waits this long.
     delays: Mutex<Vec<Duration>>,
+    /// How many shows fail before they work again.
+    failures: Mutex<usize>,
     gone: Mutex<bool>,
 }
 
@@ -41,7 +43,7 @@ impl RecordingScreen {
 }
 
 impl Screen for RecordingScreen {
-    async fn show(&self, frame: &TimerRun) -> Result<(), ScreenGone> {
+    async fn show(&self, frame: &TimerRun) -> Result<(), ShowError> {
         let delay = {
             let mut delays = self.delays.lock().unwrap();
             (!delays.is_empty()).then(|| delays.remove(0))
@@ -50,7 +52,14 @@ impl Screen for RecordingScreen {
             tokio::time::sleep(delay).await;
         }
         if *self.gone.lock().unwrap() {
-            return Err(ScreenGone);
+            return Err(ShowError::Gone);
+        }
+        {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(ShowError::Failed);
+            }
         }
         self.shown.lock().unwrap().push(Shown {
             at: Instant::now(),
@@ -172,6 +181,48 @@ async fn a_slow_screen_delays_a_frame_but_never_the_steps() {
             offset(started, frame.at)
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_show_is_tried_again_while_its_step_lasts() {
+    let timers = timers();
+    let plan = real_plan("cat-cow");
+    let screen = Arc::new(RecordingScreen {
+        failures: Mutex::new(2),
+        ..RecordingScreen::default()
+    });
+    let started = start(&timers, 1, ALICE, WELLNESS, plan.clone(), screen.clone());
+    run_out(&timers).await;
+
+    let shown = screen.shown();
+    let steps: Vec<usize> = shown.iter().map(|s| s.step).collect();
+    assert_eq!(steps, (1..plan.steps.len()).collect::<Vec<_>>());
+    assert_eq!(
+        offset(started, shown[0].at),
+        Duration::from_secs(u64::from(plan.steps[1].starts_at_s)) + 2 * RETRY_SHOW,
+        "shown on the second retry"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_show_gives_way_to_a_newer_step() {
+    let timers = timers();
+    let plan = real_plan("cat-cow");
+    // Fails for longer than the second step lasts.
+    let failing = (plan.steps[1].duration_s / RETRY_SHOW.as_secs() as u32) as usize + 1;
+    let screen = Arc::new(RecordingScreen {
+        failures: Mutex::new(failing),
+        ..RecordingScreen::default()
+    });
+    start(&timers, 1, ALICE, WELLNESS, plan.clone(), screen.clone());
+    run_out(&timers).await;
+
+    let steps: Vec<usize> = screen.shown().iter().map(|s| s.step).collect();
+    assert_eq!(
+        steps,
+        (2..plan.steps.len()).collect::<Vec<_>>(),
+        "step 1 was over before it could be shown"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
 use stretchbot::discord::{self, CommandScope, Connection, Settings};
 use stretchbot::domain::catalog::Catalog;
+use stretchbot::domain::timer_plan::PlanSettings;
 use stretchbot::poster::TokioClock;
 use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
@@ -47,17 +48,66 @@ pub fn catalog() -> Arc<Catalog> {
     )
 }
 
+/// A routine of under a minute with every kind of timer label, for timer tests that run in real time.
+pub fn quick_timer_catalog() -> Arc<Catalog> {
+    Arc::new(
+        Catalog::load_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quick-timer"),
+        )
+        .expect("the quick-timer fixture loads"),
+    )
+}
+
+/// Timer pacing for the quick routine: two seconds to get ready, switch sides, release or rest.
+pub fn quick_pacing() -> PlanSettings {
+    PlanSettings {
+        get_ready_s: 2,
+        release_s: 2,
+        rest_between_sets_s: 2,
+        ..PlanSettings::default()
+    }
+}
+
+/// What a test's bot is made of; [`Setup::new`] gives the shipped catalog on the system clock.
+pub struct Setup {
+    pub mode: Mode,
+    pub clock: TokioClock,
+    pub catalog: Arc<Catalog>,
+    pub pacing: PlanSettings,
+}
+
+impl Setup {
+    pub fn new(mode: Mode) -> Self {
+        Setup {
+            mode,
+            clock: TokioClock::system(),
+            catalog: catalog(),
+            pacing: PlanSettings::default(),
+        }
+    }
+}
+
 pub async fn spawn_app(mode: Mode) -> TestApp {
-    spawn_app_with_clock(mode, TokioClock::system()).await
+    spawn_app_with(Setup::new(mode)).await
 }
 
 /// A bot whose wall clock starts at `start` and runs at real speed: a schedule's fire can be a few
 /// seconds away, on any date.
 pub async fn spawn_app_at(mode: Mode, start: chrono::DateTime<chrono::Utc>) -> TestApp {
-    spawn_app_with_clock(mode, TokioClock::starting_at(start)).await
+    spawn_app_with(Setup {
+        clock: TokioClock::starting_at(start),
+        ..Setup::new(mode)
+    })
+    .await
 }
 
-async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
+pub async fn spawn_app_with(setup: Setup) -> TestApp {
+    let Setup {
+        mode,
+        clock,
+        catalog,
+        pacing,
+    } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
         ..Options::default()
@@ -94,8 +144,8 @@ async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
         commands: CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
         grace: chrono::TimeDelta::minutes(30),
         clock,
+        pacing,
     };
-    let catalog = catalog();
     let (stop, stopped) = oneshot::channel::<()>();
     let database = tempfile::tempdir().expect("a temporary folder");
     let store =

@@ -8,7 +8,9 @@ mod stretch;
 
 use poise::serenity_prelude as serenity;
 
+use super::card::START_TIMER_BUTTON;
 use super::limiter::Route;
+use super::timer;
 use super::{Data, Error};
 
 /// Every command the bot registers.
@@ -30,6 +32,8 @@ pub async fn on_click(
         .unwrap_or((click.data.custom_id.as_str(), ""));
     let outcome = match prefix {
         stretch::LIST_BUTTON => stretch::on_list_page(ctx, click, data, rest).await,
+        START_TIMER_BUTTON => timer::on_start_click(ctx, click, data, rest).await,
+        timer::CONTROL_BUTTON => timer::on_control_click(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(
