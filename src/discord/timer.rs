@@ -463,3 +463,106 @@ fn progress_bar(done_s: u32, total_s: u32) -> String {
 fn clock_time(seconds: u32) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{TimeDelta, Utc};
+
+    use super::*;
+    use crate::domain::catalog::Catalog;
+    use crate::domain::timer_plan::PlanSettings;
+
+    fn catalog() -> Catalog {
+        Catalog::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()
+    }
+
+    /// Every frame of every catalog timer, running, paused and ended, fits Discord's embed limits and
+    /// carries the safety line.
+    #[test]
+    fn every_frame_of_every_catalog_timer_fits_discord() {
+        let owner = UserId(u64::MAX);
+        let now = Utc::now();
+        for entry in catalog().entries() {
+            let plan = Arc::new(plan(entry, &PlanSettings::default()));
+            assert!(
+                plan.total_s <= MAX_PLAN_S,
+                "{} is too long to time",
+                entry.id
+            );
+            let mut run = TimerRun::start(plan.clone(), now);
+            let mut frames = vec![run.clone()];
+            for step in &plan.steps[1..] {
+                run.advance(now + TimeDelta::seconds(i64::from(step.starts_at_s)));
+                frames.push(run.clone());
+                let mut paused = run.clone();
+                paused.apply(
+                    Action::Pause,
+                    now + TimeDelta::seconds(i64::from(step.starts_at_s)),
+                );
+                frames.push(paused);
+            }
+            for frame in frames {
+                let view = TimerView::new(&frame, &entry.name, entry.caution.as_deref(), owner);
+                let total = [&view.title, &view.description, &view.footer]
+                    .iter()
+                    .map(|text| text.chars().count())
+                    .sum::<usize>()
+                    + view.caution.as_ref().map_or(0, |c| c.chars().count() + 9);
+                assert!(total <= super::super::card::limits::TOTAL, "{view:?}");
+                assert!(view.description.chars().count() <= 4096);
+                assert!(view.title.chars().count() <= 256, "{}", view.title);
+                assert_eq!(view.footer, SAFETY_LINE);
+            }
+        }
+    }
+
+    #[test]
+    fn control_ids_round_trip_and_fit_discord() {
+        for action in Action::ALL {
+            let id = control_id(action, TimerId(u64::MAX));
+            assert!(id.len() <= 100, "{id}");
+            let rest = id.strip_prefix("timer:").unwrap();
+            assert_eq!(parse_control(rest), Some((action, TimerId(u64::MAX))));
+        }
+        for tampered in [
+            "",
+            "pause",
+            "pause:",
+            "pause:x",
+            "jump:1",
+            "pause:1:2",
+            "pause:-1",
+        ] {
+            assert_eq!(parse_control(tampered), None, "{tampered}");
+        }
+    }
+
+    #[test]
+    fn the_progress_bar_fills_with_the_plan() {
+        assert_eq!(progress_bar(0, 90), "▱▱▱▱▱▱▱▱▱▱▱▱ 0% · 0:00 of 1:30");
+        assert_eq!(progress_bar(45, 90), "▰▰▰▰▰▰▱▱▱▱▱▱ 50% · 0:45 of 1:30");
+        assert_eq!(progress_bar(90, 90), "▰▰▰▰▰▰▰▰▰▰▰▰ 100% · 1:30 of 1:30");
+        assert_eq!(progress_bar(5, 0), "▰▰▰▰▰▰▰▰▰▰▰▰ 100% · 0:01 of 0:01");
+    }
+
+    #[test]
+    fn a_running_step_counts_down_to_its_end_and_names_what_comes_next() {
+        let entry = catalog().get("cat-cow").unwrap().clone();
+        let plan = Arc::new(plan(&entry, &PlanSettings::default()));
+        let start: chrono::DateTime<Utc> = "2027-01-04T09:00:00Z".parse().unwrap();
+        let run = TimerRun::start(plan.clone(), start);
+        let view = TimerView::new(&run, &entry.name, None, UserId(7));
+        let ends = start.timestamp() + i64::from(plan.steps[0].duration_s);
+        assert!(
+            view.description
+                .contains(&format!("Next step <t:{ends}:R>")),
+            "{}",
+            view.description
+        );
+        assert!(view.description.contains("**Up next:** **Instruction 1**"));
+        assert!(view.description.contains("Timer of <@7>"));
+        assert_eq!(view.title, "⏱ Cat-Cow · step 1 of 10");
+    }
+}
