@@ -8,6 +8,7 @@
 //!     computation.
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
 //!   - [`domain::timer_plan`]: an entry turned into timed steps for the guided timer.
+//!   - [`domain::timer_run`]: a timer as it runs: current step, paused or running, how it ended.
 //!   - [`domain::posting`]: posting schedules as stored, fires with their nonce and post key, the grace
 //!     window.
 //!   - [`domain::participation`]: check-ins per member per local day, streaks, member and team stats.
@@ -15,6 +16,8 @@
 //! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands, cards.
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
+//! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
+//!   screen that `discord` implements.
 //! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
