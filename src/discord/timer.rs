@@ -362,47 +362,21 @@ impl TimerView {
                 };
                 (title, text, None)
             }
-            status => {
-                let step = run.current();
-                let mut lines = vec![
-                    heading(step.kind, &step.progress()),
-                    step.text.clone(),
-                    String::new(),
-                ];
+            Status::Running { step_ends_at } => {
                 let finishing = run
                     .upcoming()
                     .is_none_or(|next| next.kind == StepKind::Finish);
-                lines.push(match status {
-                    Status::Running { step_ends_at } if finishing => {
-                        format!("Finishes <t:{}:R>", step_ends_at.timestamp())
-                    }
-                    Status::Running { step_ends_at } => {
-                        format!("Next step <t:{}:R>", step_ends_at.timestamp())
-                    }
-                    Status::Paused { left_in_step } => format!(
-                        "⏸ **Paused** with {} left in this step. Press Resume when you are ready; it stops by itself after {}.",
-                        duration_in_words(u32::try_from(left_in_step.num_seconds()).unwrap_or(0)),
-                        duration_in_words(MAX_PAUSE.num_seconds() as u32)
-                    ),
-                    Status::Ended(_) => unreachable!("handled above"),
-                });
-                lines.push(progress_bar(run.plan_done_s(), run.plan().total_s));
-                lines.push(match run.upcoming() {
-                    Some(next) if next.kind != StepKind::Finish => format!(
-                        "**Up next:** {}",
-                        truncate(
-                            &format!("{} · {}", heading(next.kind, &next.progress()), next.text),
-                            UPCOMING_CHARS
-                        )
-                    ),
-                    _ => "**Up next:** done!".to_owned(),
-                });
-                lines.push(format!("Timer of <@{owner}>"));
-                (
-                    format!("⏱ {name} · step {number} of {count}"),
-                    lines.join("\n"),
-                    caution.map(|c| truncate(c, super::card::limits::FIELD_VALUE)),
-                )
+                let what = if finishing { "Finishes" } else { "Next step" };
+                let when = format!("{what} <t:{}:R>", step_ends_at.timestamp());
+                going(run, name, caution, owner, when)
+            }
+            Status::Paused { left_in_step } => {
+                let when = format!(
+                    "⏸ **Paused** with {} left in this step. Press Resume when you are ready; it stops by itself after {}.",
+                    duration_in_words(u32::try_from(left_in_step.num_seconds()).unwrap_or(0)),
+                    duration_in_words(MAX_PAUSE.num_seconds() as u32)
+                );
+                going(run, name, caution, owner, when)
             }
         };
         TimerView {
@@ -424,6 +398,41 @@ impl TimerView {
             None => embed,
         }
     }
+}
+
+/// The title, description and caution of a timer still going; `when` says when the step ends, or that
+/// it is paused.
+fn going(
+    run: &TimerRun,
+    name: &str,
+    caution: Option<&str>,
+    owner: UserId,
+    when: String,
+) -> (String, String, Option<String>) {
+    let count = run.plan().steps.len() - 1;
+    let step = run.current();
+    let upcoming = match run.upcoming() {
+        Some(next) if next.kind != StepKind::Finish => truncate(
+            &format!("{} · {}", heading(next.kind, &next.progress()), next.text),
+            UPCOMING_CHARS,
+        ),
+        _ => "done!".to_owned(),
+    };
+    let description = [
+        heading(step.kind, &step.progress()),
+        step.text.clone(),
+        String::new(),
+        when,
+        progress_bar(run.plan_done_s(), run.plan().total_s),
+        format!("**Up next:** {upcoming}"),
+        format!("Timer of <@{owner}>"),
+    ]
+    .join("\n");
+    (
+        format!("⏱ {name} · step {} of {count}", run.step_index() + 1),
+        description,
+        caution.map(|caution| truncate(caution, super::card::limits::FIELD_VALUE)),
+    )
 }
 
 /// `**Hold** · Left side · rep 2 of 5`
