@@ -26,11 +26,12 @@ pub use error::Error;
 use in_flight::InFlight;
 use limiter::{Limiter, Route};
 
+use crate::clock::TokioClock;
 use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
 use crate::domain::store::Store;
 use crate::domain::timer_plan::PlanSettings;
-use crate::poster::{Poster, TokioClock};
+use crate::poster::Poster;
 use crate::store::SqliteStore;
 use crate::timer::{Limits, Timers};
 use sender::DiscordSender;

@@ -8,7 +8,6 @@
 //! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
 //! post key, grace) come from [`crate::domain::posting`].
 
-mod clock;
 #[cfg(test)]
 mod tests;
 
@@ -22,7 +21,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 use tokio::sync::Notify;
 
-pub use clock::TokioClock;
+use crate::clock::TokioClock;
 
 use crate::domain::catalog::{Catalog, Entry};
 use crate::domain::posting::{

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::TokioClock;
 use crate::domain::posting::{ChannelId, UserId};
 use crate::domain::timer_run::{Action, TimerRun};
-use crate::poster::TokioClock;
 
 /// Where a timer is shown.
 pub trait Screen: Send + Sync + 'static {

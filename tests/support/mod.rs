@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
+use stretchbot::clock::TokioClock;
 use stretchbot::discord::{self, CommandScope, Connection, Settings};
 use stretchbot::domain::catalog::Catalog;
 use stretchbot::domain::timer_plan::PlanSettings;
-use stretchbot::poster::TokioClock;
 use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
