@@ -435,3 +435,24 @@ async fn shutting_down_marks_running_timers_interrupted() {
     }
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn a_timer_runs_under_serenitys_own_rate_limiter_too() {
+    let app = spawn_app_with(Setup {
+        catalog: quick_timer_catalog(),
+        pacing: quick_pacing(),
+        ..Setup::new(Mode::Tls)
+    })
+    .await;
+    let timer = start_timer(&app, app.member, "quick-twist").await;
+    wait_for_title(&app, &timer, "step 2 of", WAIT).await;
+    let stopped = click(&app, app.member, &timer, &control(&timer, "stop")).await;
+    let message = edited_by(&app, &stopped).await;
+    assert!(title(&message).ends_with("stopped"), "{message}");
+    assert!(
+        app.fake.requests().iter().all(|exchange| exchange.tls),
+        "every request went over TLS"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
