@@ -456,3 +456,40 @@ async fn a_timer_runs_under_serenitys_own_rate_limiter_too() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn level_full_times_the_high_end_of_each_range() {
+    use stretchbot::domain::timer_plan::{Intensity, PlanSettings};
+    let app = support::spawn_app(Mode::Proxy).await;
+    let full = PlanSettings {
+        intensity: Intensity::Full,
+        ..PlanSettings::default()
+    };
+    let entry = app
+        .catalog
+        .entries()
+        .iter()
+        .find(|entry| plan(entry, &full).total_s > plan(entry, &PlanSettings::default()).total_s)
+        .expect("some entry gives a range");
+    let timer = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            app.member,
+            "stretch",
+            [sub(
+                "timer",
+                [opt("name", entry.id.as_str()), opt("level", 1)],
+            )],
+        )
+        .await
+        .unwrap();
+    timer.wait_response(WAIT).await.unwrap();
+    let total_s = plan(entry, &full).total_s;
+    let total = format!("of {}:{:02}", total_s / 60, total_s % 60);
+    let message = timer_message(&timer);
+    assert!(description(&message).contains(&total), "{total}: {message}");
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

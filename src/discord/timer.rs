@@ -21,7 +21,7 @@ use super::limiter::{Limiter, Route};
 use super::{Data, Error};
 use crate::domain::catalog::{Entry, SAFETY_LINE, StretchId, duration_in_words};
 use crate::domain::posting::{ChannelId, UserId};
-use crate::domain::timer_plan::{StepKind, plan};
+use crate::domain::timer_plan::{PlanSettings, StepKind, plan};
 use crate::domain::timer_run::{Action, Ending, MAX_PAUSE, Status, TimerRun};
 use crate::timer::{Screen, ShowError, StartError, TimerId, Timers};
 
@@ -113,13 +113,14 @@ pub async fn start<F, Fut>(
     http: Arc<serenity::Http>,
     starter: Starter,
     entry: &Entry,
+    pacing: &PlanSettings,
     respond: F,
 ) -> Result<(), Error>
 where
     F: FnOnce(serenity::CreateEmbed, Vec<serenity::CreateActionRow>) -> Fut,
     Fut: Future<Output = Result<(), Error>>,
 {
-    let plan = plan(entry, &data.pacing);
+    let plan = plan(entry, pacing);
     if plan.total_s > MAX_PLAN_S {
         return Err(Error::user(format!(
             "The {} timer would run {}, longer than the {} a timer can run. Follow the steps on its card with `/stretch show` instead.",
@@ -191,6 +192,7 @@ pub async fn on_start_click(
         Arc::clone(&ctx.http),
         starter,
         entry,
+        &data.pacing,
         |embed, components| {
             respond(
                 ctx,

@@ -14,6 +14,7 @@ use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
 use crate::domain::posting::{ChannelId, UserId};
+use crate::domain::timer_plan::{Intensity, PlanSettings};
 
 /// Discord shows at most 25 autocomplete choices.
 const AUTOCOMPLETE_CHOICES: usize = 25;
@@ -53,8 +54,14 @@ async fn timer(
     #[autocomplete = "autocomplete_stretch"]
     #[max_length = 100]
     name: String,
+    #[description = "For a range like \"hold 20 to 30 seconds\": gentle (default) times the low end, full the high"]
+    level: Option<Choice<Intensity>>,
 ) -> Result<(), Error> {
     let entry = resolve(&ctx.data().catalog, &name)?;
+    let pacing = PlanSettings {
+        intensity: level.map_or(ctx.data().pacing.intensity, |Choice(level)| level),
+        ..ctx.data().pacing
+    };
     let poise::Context::Application(app) = ctx else {
         return Err(Error::user("Use this as a slash command."));
     };
@@ -69,6 +76,7 @@ async fn timer(
         Arc::clone(&ctx.serenity_context().http),
         starter,
         entry,
+        &pacing,
         |embed, components| {
             reply(
                 ctx,
