@@ -19,7 +19,7 @@ use crate::domain::posting::{
 };
 use crate::domain::rotation::{self, RotationState};
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Weekdays, Zone};
-use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::domain::store::{ClaimOutcome, Store};
 
 /// What the bot needs in a channel to post cards there.
 const POSTING_PERMISSIONS: [(serenity::Permissions, &str); 3] = [
@@ -102,8 +102,7 @@ async fn add(
         .data()
         .store
         .add_schedule(new, RotationState::new(seed), next_fire)
-        .await
-        .map_err(store_error)?;
+        .await?;
     ctx.data().schedules_changed.notify_one();
     reply(
         ctx,
@@ -123,18 +122,8 @@ async fn add(
 #[poise::command(slash_command, guild_only)]
 async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let guild = require_manage_server(ctx)?;
-    let schedules = ctx
-        .data()
-        .store
-        .schedules_in(guild)
-        .await
-        .map_err(store_error)?;
-    let zone = ctx
-        .data()
-        .store
-        .guild_zone(guild)
-        .await
-        .map_err(store_error)?;
+    let schedules = ctx.data().store.schedules_in(guild).await?;
+    let zone = ctx.data().store.guild_zone(guild).await?;
     let zone = zone.map_or("not set".to_owned(), |zone| zone.to_string());
     if schedules.is_empty() {
         return reply(
@@ -185,8 +174,7 @@ async fn remove(
         .data()
         .store
         .remove_schedule(guild, ScheduleId(id))
-        .await
-        .map_err(store_error)?;
+        .await?;
     if !removed {
         return Err(no_such_schedule(id));
     }
@@ -398,12 +386,7 @@ async fn post_now(
         fire,
         stretch: pick.id.clone(),
     };
-    match data
-        .store
-        .claim_extra(claim, pick.state)
-        .await
-        .map_err(store_error)?
-    {
+    match data.store.claim_extra(claim, pick.state).await? {
         // The poster sends claimed posts, with their nonce, retries and pauses, as for any fire.
         ClaimOutcome::Claimed => data.schedules_changed.notify_one(),
         ClaimOutcome::AlreadyClaimed(_) => {
@@ -444,10 +427,7 @@ async fn timezone(
     match zone {
         Some(zone) => {
             let zone = Zone::parse(&zone).map_err(user)?;
-            store
-                .set_guild_zone(guild, zone)
-                .await
-                .map_err(store_error)?;
+            store.set_guild_zone(guild, zone).await?;
             say(
                 ctx,
                 format!("New schedules in this server now default to **{zone}**. Existing schedules keep their own zone."),
@@ -455,7 +435,7 @@ async fn timezone(
             .await
         }
         None => {
-            let current = store.guild_zone(guild).await.map_err(store_error)?;
+            let current = store.guild_zone(guild).await?;
             say(
                 ctx,
                 match current {
@@ -585,7 +565,7 @@ async fn zone_or_default(
         .store
         .guild_zone(guild)
         .await
-        .map_err(store_error)?
+        ?
         .ok_or_else(|| {
             Error::user(
                 "Which time zone? Add `tz` (like Europe/Berlin), or set the server's default with `/schedule timezone`.",
@@ -597,18 +577,13 @@ async fn load(ctx: Context<'_>, guild: GuildId, id: i64) -> Result<PostingSchedu
     ctx.data()
         .store
         .schedule(ScheduleId(id))
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|schedule| schedule.guild == guild)
         .ok_or_else(|| no_such_schedule(id))
 }
 
 async fn save(ctx: Context<'_>, schedule: &PostingSchedule) -> Result<(), Error> {
-    ctx.data()
-        .store
-        .update_schedule(schedule)
-        .await
-        .map_err(store_error)?;
+    ctx.data().store.update_schedule(schedule).await?;
     ctx.data().schedules_changed.notify_one();
     Ok(())
 }
@@ -662,12 +637,4 @@ fn no_such_schedule(id: i64) -> Error {
 
 fn user(error: impl std::fmt::Display) -> Error {
     Error::user(error.to_string())
-}
-
-/// Store errors a member can act on become their message; the rest are ours.
-fn store_error(error: StoreError) -> Error {
-    match error {
-        StoreError::TooManySchedules { .. } | StoreError::NoSuchSchedule(_) => user(error),
-        StoreError::Backend(_) => Error::Internal(error.to_string()),
-    }
 }
