@@ -1,6 +1,6 @@
 //! The serenity side of the poster's sending seam ([`PostSender`]): a fire's stretch card as a channel
 //! message (the role mention and nothing else that can ping, the enforced nonce, the post key in the
-//! footer), the look-up of an earlier post by its key, and Discord's errors in the poster's terms. Every
+//! footer, the Start-timer and I-did-it buttons), the look-up of an earlier post by its key, and Discord's errors in the poster's terms. Every
 //! request goes through the bot's shared limiter (`discord::limiter::Limiter`).
 
 use std::num::NonZeroU64;
@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::card::Card;
+use super::card::{self, Card};
+use super::commands::stats::did_it_button;
 use super::limiter::{Limiter, Route};
 use crate::domain::posting::{ChannelId, MessageId};
 use crate::poster::{Outgoing, PostSender, SendError};
@@ -109,8 +110,14 @@ fn message_for(post: &Outgoing<'_>) -> Result<serenity::CreateMessage, SendError
     // An explicit list, never serenity's default: `parse` stays empty, so neither @everyone nor a user
     // nor another role mentioned in a card can ping anyone.
     let allowed_mentions = serenity::CreateAllowedMentions::new().roles(role);
+    // Timer and check-in right under the card, so that doing the stretch and saying so is one tap each.
+    let buttons = serenity::CreateActionRow::Buttons(vec![
+        card::start_timer_button(&post.entry.id),
+        did_it_button(&post.entry.id, Some(post.fire.schedule)),
+    ]);
     let message = serenity::CreateMessage::new()
         .embed(card_for(post).embed())
+        .components(vec![buttons])
         .allowed_mentions(allowed_mentions)
         .nonce(serenity::Nonce::String(post.fire.nonce()))
         .enforce_nonce(true);
@@ -247,6 +254,13 @@ mod tests {
         );
         assert_eq!(body["nonce"], post.fire.nonce());
         assert_eq!(body["enforce_nonce"], true);
+        let buttons: Vec<&str> = body["components"][0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|button| button["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(buttons, ["timer-start:cat-cow", "did-it:cat-cow:26"]);
 
         assert_eq!(
             sender

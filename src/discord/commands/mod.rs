@@ -4,6 +4,7 @@
 //! the click to that group.
 
 mod schedule;
+pub mod stats;
 mod stretch;
 
 use poise::serenity_prelude as serenity;
@@ -13,7 +14,7 @@ use super::{Data, Error};
 
 /// Every command the bot registers.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
-    vec![stretch::stretch(), schedule::schedule()]
+    vec![stretch::stretch(), schedule::schedule(), stats::stats()]
 }
 
 /// Answers a button click. A click the bot cannot act on (its own mistake, or a button from an older
@@ -30,6 +31,8 @@ pub async fn on_click(
         .unwrap_or((click.data.custom_id.as_str(), ""));
     let outcome = match prefix {
         stretch::LIST_BUTTON => stretch::on_list_page(ctx, click, data, rest).await,
+        stats::DID_IT_BUTTON => stats::on_did_it(ctx, click, data, rest).await,
+        stats::FORGET_BUTTON => stats::on_forget(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(
