@@ -5,20 +5,19 @@
 //! Days are counted in the zone of the schedule that posted the stretch for a daily post's button, and
 //! in the server's default zone (UTC when none is set) for timers and for the stats themselves.
 
-use chrono::{Days, NaiveDate, Weekday};
+use chrono::{Days, NaiveDate};
 use poise::serenity_prelude as serenity;
 
 use super::respond;
 use crate::discord::card::{Card, Field};
 use crate::discord::{Context, Data, Error, reply};
 use crate::domain::catalog::{Catalog, StretchId};
-use crate::domain::participation::{CheckIn, MemberStats, TeamStats, local_day, member_stats};
+use crate::domain::participation::{
+    CheckIn, MemberStats, TeamStats, WEEK_STARTS_ON, local_day, member_stats, week_of,
+};
 use crate::domain::posting::{GuildId, ScheduleId, UserId};
 use crate::domain::schedule::Zone;
 use crate::domain::store::{Store, load_team_stats};
-
-/// Weeks run Monday to Sunday, as in ISO 8601 and most of the teams' calendars.
-pub const WEEK_STARTS_ON: Weekday = Weekday::Mon;
 
 /// Prefix of the "I did it" button's custom id: `did-it:<stretch id>[:<schedule id>]`, at most
 /// 7 + 64 + 1 + 20 characters of Discord's 100.
@@ -307,7 +306,7 @@ fn me_card(stats: &MemberStats, catalog: &Catalog, today: NaiveDate, zone: Optio
             footer,
         };
     }
-    let week = crate::domain::participation::week_of(today, WEEK_STARTS_ON);
+    let week = week_of(today, WEEK_STARTS_ON);
     let favourite = stats.favourite.as_ref().map_or_else(
         || "—".to_owned(),
         |stretch| stretch_name(catalog, stretch).to_owned(),
@@ -340,7 +339,7 @@ fn me_card(stats: &MemberStats, catalog: &Catalog, today: NaiveDate, zone: Optio
 /// The team card of the week holding `today`: `/stats team`, and the weekly summary post under its own
 /// `title`. `zone_line` says which zone the days are counted in.
 pub fn team_card(stats: &TeamStats, title: &str, today: NaiveDate, zone_line: &str) -> Card {
-    let first = crate::domain::participation::week_of(today, WEEK_STARTS_ON);
+    let first = week_of(today, WEEK_STARTS_ON);
     let most = stats.per_day.iter().copied().max().unwrap_or(0);
     let chart: Vec<String> = stats
         .per_day
