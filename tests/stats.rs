@@ -297,3 +297,92 @@ async fn hidden_members_count_in_team_totals_but_are_never_named() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_team_summary_schedule_posts_the_team_card_without_hidden_members() {
+    let mut app = spawn_app_at(Mode::Proxy, utc(JUST_BEFORE_NINE)).await;
+    add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
+    // `post` choice 1: the team summary.
+    add_schedule(
+        &app,
+        vec![opt("times", "17:00"), opt("tz", "UTC"), opt("post", 1)],
+    )
+    .await;
+    let (post, did_it) = scheduled_post(&app, 1).await;
+    let bob = app.fake.add_member(app.guild, "bob", Permissions::empty());
+    press(&app, app.member, post, &did_it).await;
+    press(&app, bob, post, &did_it).await;
+    stats(&app, bob, sub("hide-me", [])).await;
+
+    let admin = app
+        .fake
+        .add_member(app.guild, "lead", Permissions::MANAGE_GUILD);
+    let list = app
+        .fake
+        .invoke_command(app.guild, app.channel, admin, "schedule", [sub("list", [])])
+        .await
+        .unwrap()
+        .wait_response(WAIT)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = list["data"]["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field["value"].as_str().unwrap())
+        .collect();
+    assert!(kinds[0].starts_with("Stretch of the day in"), "{kinds:?}");
+    assert!(kinds[1].starts_with("Team summary in"), "{kinds:?}");
+
+    // 17:00: the summary is due 10 seconds before the bot starts again, within the grace window.
+    app.restart_at(utc("2027-06-01T17:00:10Z")).await;
+    let summary = app
+        .fake
+        .wait_until(WAIT, "the team summary", |fake| {
+            fake.messages(app.channel)
+                .into_iter()
+                .filter(|message| message.get("nonce").is_some_and(Value::is_string))
+                .nth(1)
+        })
+        .await
+        .expect("the summary is posted");
+    let embed = &summary["embeds"][0];
+    assert_eq!(
+        embed["title"],
+        "Weekly stretch summary · week of Mon 31 May 2027"
+    );
+    assert!(
+        embed["description"].as_str().unwrap().contains("Tue ██ 2"),
+        "{embed}"
+    );
+    let fields = embed["fields"].as_array().unwrap();
+    assert_eq!(fields[1]["value"], "2", "both members took part: {embed}");
+    assert_eq!(
+        fields[2]["value"],
+        format!("1. <@{}> · 1 day", app.member),
+        "bob hid"
+    );
+    assert_eq!(
+        summary
+            .get("components")
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .unwrap_or(0),
+        0
+    );
+    let body = app
+        .fake
+        .requests()
+        .into_iter()
+        .rev()
+        .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
+        .find_map(|exchange| exchange.body)
+        .expect("the summary's request");
+    assert_eq!(
+        body["allowed_mentions"],
+        serde_json::json!({"parse": [], "users": [], "roles": []}),
+        "the summary names members without pinging them"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
