@@ -317,6 +317,34 @@ async fn a_team_summary_schedule_posts_the_team_card_without_hidden_members() {
     let admin = app
         .fake
         .add_member(app.guild, "lead", Permissions::MANAGE_GUILD);
+    let filtered = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [sub(
+                "add",
+                [
+                    opt("channel", app.channel.get()),
+                    opt("times", "18:00"),
+                    opt("tz", "UTC"),
+                    opt("post", 1),
+                    opt("position", 1),
+                ],
+            )],
+        )
+        .await
+        .unwrap()
+        .wait_response(WAIT)
+        .await
+        .unwrap();
+    assert!(is_ephemeral(&filtered), "{filtered}");
+    assert!(
+        content(&filtered).contains("filters do not apply"),
+        "{filtered}"
+    );
     let list = app
         .fake
         .invoke_command(app.guild, app.channel, admin, "schedule", [sub("list", [])])

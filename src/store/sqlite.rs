@@ -1934,6 +1934,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn team_stats_read_a_streak_back_to_its_start_however_long() {
+        use crate::domain::participation::WEEK_STARTS_ON;
+        use crate::domain::store::load_team_stats;
+
+        let store = SqliteStore::open_in_memory().unwrap();
+        let today = day("2027-05-05");
+        // Member 1: 100 days in a row up to today, well past the first read's four weeks. Member 2:
+        // checked in on the first read's first day and the two before, then stopped: no streak.
+        for back in 0..100 {
+            let on = today - chrono::Days::new(back);
+            store
+                .check_in(check_in(GUILD, 1, &on.to_string(), "cat-cow"))
+                .await
+                .unwrap();
+        }
+        for on in ["2027-04-03", "2027-04-04", "2027-04-05"] {
+            store
+                .check_in(check_in(GUILD, 2, on, "cat-cow"))
+                .await
+                .unwrap();
+        }
+        let team = load_team_stats(&store, GUILD, today, WEEK_STARTS_ON)
+            .await
+            .unwrap();
+        assert_eq!(team.top_streaks, [(UserId(1), 100)]);
+        assert_eq!(team.per_day, [1, 1, 1, 0, 0, 0, 0]);
+        assert_eq!(team.members, 1);
+    }
+
+    #[tokio::test]
     async fn a_damaged_check_in_day_is_a_backend_error() {
         let store = SqliteStore::open_in_memory().unwrap();
         execute(
