@@ -6,29 +6,13 @@ mod support;
 use chrono::{DateTime, Utc};
 use fake_discord::{MessageId, Permissions, UserId, opt, sub};
 use serde_json::Value;
-use support::{Mode, TestApp, WAIT, spawn_app_at};
+use support::{Mode, TestApp, WAIT, add_schedule, spawn_app_at};
 
 /// 2027-06-01 is a Tuesday; the tests' fires are at 09:00 UTC that day.
 const JUST_BEFORE_NINE: &str = "2027-06-01T08:59:55Z";
 
 fn utc(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
-}
-
-/// Adds a schedule as an admin of the app's guild would, and waits for the bot's answer.
-async fn add_schedule(app: &TestApp, options: Vec<fake_discord::Opt>) {
-    let admin = app
-        .fake
-        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
-    let mut all = vec![opt("channel", app.channel.get())];
-    all.extend(options);
-    app.fake
-        .invoke_command(app.guild, app.channel, admin, "schedule", [sub("add", all)])
-        .await
-        .unwrap()
-        .wait_responses(2, WAIT)
-        .await
-        .expect("the schedule is added");
 }
 
 /// The custom id of the button labelled `label` on `message`, if it has one.
@@ -72,15 +56,29 @@ async fn press(app: &TestApp, member: UserId, message: MessageId, custom_id: &st
         .expect("the bot answers the click")
 }
 
-/// `member` runs `/stats <subcommand>` and returns the bot's answer.
-async fn stats(app: &TestApp, member: UserId, subcommand: fake_discord::Opt) -> Value {
+/// `member` runs `/<command> <subcommand>` and returns the bot's answer.
+async fn run(app: &TestApp, member: UserId, command: &str, subcommand: fake_discord::Opt) -> Value {
     app.fake
-        .invoke_command(app.guild, app.channel, member, "stats", [subcommand])
+        .invoke_command(app.guild, app.channel, member, command, [subcommand])
         .await
         .unwrap()
         .wait_response(WAIT)
         .await
-        .expect("the bot answers /stats")
+        .expect("the bot answers")
+}
+
+async fn stats(app: &TestApp, member: UserId, subcommand: fake_discord::Opt) -> Value {
+    run(app, member, "stats", subcommand).await
+}
+
+/// Alice (the app's member) and a new member, Bob, press I did it on the first scheduled post; returns
+/// Bob.
+async fn alice_and_bob_did_it(app: &TestApp) -> UserId {
+    let (post, did_it) = scheduled_post(app, 1).await;
+    let bob = app.fake.add_member(app.guild, "bob", Permissions::empty());
+    press(app, app.member, post, &did_it).await;
+    press(app, bob, post, &did_it).await;
+    bob
 }
 
 const EPHEMERAL: u64 = 64;
@@ -208,10 +206,7 @@ async fn a_streak_spans_the_dst_change_and_a_missed_day_breaks_it() {
 async fn forget_me_deletes_every_check_in_after_the_member_confirms() {
     let app = spawn_app_at(Mode::Proxy, utc(JUST_BEFORE_NINE)).await;
     add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
-    let (post, did_it) = scheduled_post(&app, 1).await;
-    let bob = app.fake.add_member(app.guild, "bob", Permissions::empty());
-    press(&app, app.member, post, &did_it).await;
-    press(&app, bob, post, &did_it).await;
+    let bob = alice_and_bob_did_it(&app).await;
     let alice_rows = format!(
         "SELECT count(*) FROM check_ins WHERE user_id = '{}'",
         app.member
@@ -270,10 +265,7 @@ async fn forget_me_deletes_every_check_in_after_the_member_confirms() {
 async fn hidden_members_count_in_team_totals_but_are_never_named() {
     let app = spawn_app_at(Mode::Proxy, utc(JUST_BEFORE_NINE)).await;
     add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
-    let (post, did_it) = scheduled_post(&app, 1).await;
-    let bob = app.fake.add_member(app.guild, "bob", Permissions::empty());
-    press(&app, app.member, post, &did_it).await;
-    press(&app, bob, post, &did_it).await;
+    let bob = alice_and_bob_did_it(&app).await;
 
     let hidden = stats(&app, bob, sub("hide-me", [])).await;
     assert!(
@@ -308,51 +300,34 @@ async fn a_team_summary_schedule_posts_the_team_card_without_hidden_members() {
         vec![opt("times", "17:00"), opt("tz", "UTC"), opt("post", 1)],
     )
     .await;
-    let (post, did_it) = scheduled_post(&app, 1).await;
-    let bob = app.fake.add_member(app.guild, "bob", Permissions::empty());
-    press(&app, app.member, post, &did_it).await;
-    press(&app, bob, post, &did_it).await;
+    let bob = alice_and_bob_did_it(&app).await;
     stats(&app, bob, sub("hide-me", [])).await;
 
     let admin = app
         .fake
         .add_member(app.guild, "lead", Permissions::MANAGE_GUILD);
-    let filtered = app
-        .fake
-        .invoke_command(
-            app.guild,
-            app.channel,
-            admin,
-            "schedule",
-            [sub(
-                "add",
-                [
-                    opt("channel", app.channel.get()),
-                    opt("times", "18:00"),
-                    opt("tz", "UTC"),
-                    opt("post", 1),
-                    opt("position", 1),
-                ],
-            )],
-        )
-        .await
-        .unwrap()
-        .wait_response(WAIT)
-        .await
-        .unwrap();
+    let filtered = run(
+        &app,
+        admin,
+        "schedule",
+        sub(
+            "add",
+            [
+                opt("channel", app.channel.get()),
+                opt("times", "18:00"),
+                opt("tz", "UTC"),
+                opt("post", 1),
+                opt("position", 1),
+            ],
+        ),
+    )
+    .await;
     assert!(is_ephemeral(&filtered), "{filtered}");
     assert!(
         content(&filtered).contains("filters do not apply"),
         "{filtered}"
     );
-    let list = app
-        .fake
-        .invoke_command(app.guild, app.channel, admin, "schedule", [sub("list", [])])
-        .await
-        .unwrap()
-        .wait_response(WAIT)
-        .await
-        .unwrap();
+    let list = run(&app, admin, "schedule", sub("list", [])).await;
     let kinds: Vec<&str> = list["data"]["embeds"][0]["fields"]
         .as_array()
         .unwrap()

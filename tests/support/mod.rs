@@ -205,6 +205,29 @@ impl TestApp {
     }
 }
 
+/// Adds a schedule as an admin of the app's guild would (`options` besides the app's channel), and waits
+/// for the bot's answer.
+pub async fn add_schedule(app: &TestApp, options: Vec<fake_discord::Opt>) {
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    let mut all = vec![fake_discord::opt("channel", app.channel.get())];
+    all.extend(options);
+    app.fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [fake_discord::sub("add", all)],
+        )
+        .await
+        .unwrap()
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
+}
+
 /// A `stretchbot` child process that is killed if the test ends without stopping it (a failed
 /// assertion, say), so no bot outlives its test.
 pub struct BotProcess(Option<std::process::Child>);

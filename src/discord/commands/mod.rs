@@ -41,21 +41,29 @@ pub async fn on_click(
         }
     };
     match outcome {
-        Err(Error::User(message)) => {
-            respond(
-                ctx,
-                data,
-                click,
-                serenity::CreateInteractionResponse::Message(
-                    serenity::CreateInteractionResponseMessage::new()
-                        .content(message)
-                        .ephemeral(true),
-                ),
-            )
-            .await
-        }
+        Err(Error::User(message)) => respond_privately(ctx, data, click, message).await,
         other => other,
     }
+}
+
+/// Answers a click with a message only the member who clicked sees.
+pub async fn respond_privately(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    content: String,
+) -> Result<(), Error> {
+    respond(
+        ctx,
+        data,
+        click,
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(content)
+                .ephemeral(true),
+        ),
+    )
+    .await
 }
 
 /// Answers a click, under the bot's own rate limits in proxy mode.

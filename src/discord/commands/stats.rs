@@ -8,7 +8,7 @@
 use chrono::{Days, NaiveDate};
 use poise::serenity_prelude as serenity;
 
-use super::respond;
+use super::{respond, respond_privately};
 use crate::discord::card::{Card, Field};
 use crate::discord::{Context, Data, Error, reply};
 use crate::domain::catalog::{Catalog, StretchId};
@@ -42,23 +42,14 @@ pub async fn stats(_: Context<'_>) -> Result<(), Error> {
 /// Your streak, best streak, check-ins this week and in total, and favourite stretch (only you see it).
 #[poise::command(slash_command, guild_only)]
 async fn me(ctx: Context<'_>) -> Result<(), Error> {
-    let guild = guild_of(ctx)?;
+    let (guild, zone, today) = where_and_when(ctx).await?;
     let data = ctx.data();
-    let zone = data.store.guild_zone(guild).await?;
-    let today = local_day(data.now(), zone.unwrap_or(Zone::UTC));
     let check_ins = data
         .store
         .check_ins_of(guild, UserId(ctx.author().id.get()))
         .await?;
     let stats = member_stats(&check_ins, today, WEEK_STARTS_ON);
-    let card = me_card(&stats, &data.catalog, today, zone);
-    reply(
-        ctx,
-        poise::CreateReply::default()
-            .embed(card.embed())
-            .ephemeral(true),
-    )
-    .await
+    show(ctx, me_card(&stats, &data.catalog, today, zone)).await
 }
 
 /// This week's check-ins per day, members taking part, and the top streaks (only you see it).
@@ -66,12 +57,25 @@ async fn me(ctx: Context<'_>) -> Result<(), Error> {
 async fn team(ctx: Context<'_>) -> Result<(), Error> {
     // Ephemeral: one member's curiosity should not post the team's numbers to the channel for everyone.
     // Sharing them with the team is an admin's opt-in, the weekly summary schedule.
+    let (guild, zone, today) = where_and_when(ctx).await?;
+    let stats = load_team_stats(&ctx.data().store, guild, today, WEEK_STARTS_ON).await?;
+    show(
+        ctx,
+        team_card(&stats, "Team stretch stats", today, &zone_line(zone)),
+    )
+    .await
+}
+
+/// The guild of a stats command, its zone if it has one, and today there (in UTC without one).
+async fn where_and_when(ctx: Context<'_>) -> Result<(GuildId, Option<Zone>, NaiveDate), Error> {
     let guild = guild_of(ctx)?;
-    let data = ctx.data();
-    let zone = data.store.guild_zone(guild).await?;
-    let today = local_day(data.now(), zone.unwrap_or(Zone::UTC));
-    let stats = load_team_stats(&data.store, guild, today, WEEK_STARTS_ON).await?;
-    let card = team_card(&stats, "Team stretch stats", today, &zone_line(zone));
+    let zone = ctx.data().store.guild_zone(guild).await?;
+    let today = local_day(ctx.data().now(), zone.unwrap_or(Zone::UTC));
+    Ok((guild, zone, today))
+}
+
+/// Shows a card to the member alone.
+async fn show(ctx: Context<'_>, card: Card) -> Result<(), Error> {
     reply(
         ctx,
         poise::CreateReply::default()
@@ -216,17 +220,7 @@ pub async fn on_did_it(
             streak_words(streak)
         )
     };
-    respond(
-        ctx,
-        data,
-        click,
-        serenity::CreateInteractionResponse::Message(
-            serenity::CreateInteractionResponseMessage::new()
-                .content(content)
-                .ephemeral(true),
-        ),
-    )
-    .await
+    respond_privately(ctx, data, click, content).await
 }
 
 /// The zone a check-in's day is read in: the posting schedule's while it exists in this guild, else the
