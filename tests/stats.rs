@@ -157,6 +157,43 @@ async fn pressing_i_did_it_twice_counts_once() {
 }
 
 #[tokio::test]
+async fn a_post_whose_schedule_was_removed_counts_in_the_servers_zone() {
+    let app = spawn_app_at(Mode::Proxy, utc(JUST_BEFORE_NINE)).await;
+    add_schedule(
+        &app,
+        vec![opt("times", "23:00"), opt("tz", "Pacific/Honolulu")],
+    )
+    .await;
+    let (post, did_it) = scheduled_post(&app, 1).await;
+    let admin = app
+        .fake
+        .add_member(app.guild, "lead", Permissions::MANAGE_GUILD);
+    run(&app, admin, "schedule", sub("remove", [opt("id", 1)])).await;
+    run(
+        &app,
+        admin,
+        "schedule",
+        sub("timezone", [opt("zone", "Asia/Tokyo")]),
+    )
+    .await;
+
+    // 09:00 UTC on Tuesday is Monday evening in Honolulu but Tuesday evening in Tokyo.
+    let answer = press(&app, app.member, post, &did_it).await;
+    assert!(
+        content(&answer).contains("counts for today (Tue 1 Jun)"),
+        "{answer}"
+    );
+    let me = stats(&app, app.member, sub("me", [])).await;
+    let footer = me["data"]["embeds"][0]["footer"]["text"].as_str().unwrap();
+    assert!(
+        footer.starts_with("Days are counted in Asia/Tokyo."),
+        "{footer}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_streak_spans_the_dst_change_and_a_missed_day_breaks_it() {
     // A 00:30 stretch in New York. Clocks jump forward at 02:00 on Sunday 2027-03-14, so the Monday
     // press comes 23 hours after Sunday's: with a fixed UTC-5 offset it would land on Sunday again.
