@@ -2,8 +2,9 @@
 //!
 //! This module owns the posting loop and everything it decides: when to wake (the store's next due fire,
 //! an admin's change, or shutdown), which fire of a late schedule is still worth posting (the latest one
-//! within the grace window; older ones are skipped, never sent as a burst), the claim → send → confirm
-//! sequence with the fire's nonce, finishing claims that an earlier pass or run left unconfirmed, retrying
+//! within the grace window; older ones are skipped, never sent as a burst), what a fire posts (the
+//! rotation's next stretch, or a summary schedule's team stats of the fire's local week, which leaves the
+//! rotation alone), the claim → send → confirm sequence with the fire's nonce, finishing claims that an earlier pass or run left unconfirmed, retrying
 //! Discord's transient failures, and pausing schedules whose channel is unusable. Discord itself is behind
 //! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
 //! post key, grace) come from [`crate::domain::posting`].

@@ -587,8 +587,7 @@ async fn zone_or_default(
     ctx.data()
         .store
         .guild_zone(guild)
-        .await
-        ?
+        .await?
         .ok_or_else(|| {
             Error::user(
                 "Which time zone? Add `tz` (like Europe/Berlin), or set the server's default with `/schedule timezone`.",
