@@ -177,8 +177,18 @@ async fn a_timer_shows_every_step_in_order_with_its_labels_and_one_edit_per_step
     );
     assert_eq!(
         button_ids(&timer_message(&timer)),
-        ["timer-start:quick-twist"]
+        ["did-it:quick-twist", "timer-start:quick-twist"]
     );
+
+    // "I did it" at the end counts the day, once.
+    for expected in ["counts for today", "already checked in today"] {
+        let done = click(&app, app.member, &timer, "did-it:quick-twist").await;
+        let body = done.responses()[0].body.clone().unwrap();
+        assert_eq!(body["data"]["flags"], 64, "{body}");
+        let content = body["data"]["content"].as_str().unwrap();
+        assert!(content.contains(expected), "{content}");
+        assert!(content.contains("Streak: 1 day"), "{content}");
+    }
     app.fake.assert_no_violations();
     app.stop().await;
 }

@@ -164,7 +164,8 @@ fn field(name: &str, value: String, inline: bool) -> Field {
     }
 }
 
-fn capitalise(text: &str) -> String {
+/// `text` with its first letter upper-case.
+pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

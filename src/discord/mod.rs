@@ -275,11 +275,7 @@ async fn on_event(
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let guild = GuildId(incomplete.id.get());
-            let paused = data
-                .store
-                .pause_guild(guild, Pause::LeftGuild)
-                .await
-                .map_err(|error| Error::Internal(error.to_string()))?;
+            let paused = data.store.pause_guild(guild, Pause::LeftGuild).await?;
             tracing::info!(%guild, paused, "removed from a server: its schedules are paused");
             data.schedules_changed.notify_one();
             Ok(())
@@ -293,17 +289,13 @@ async fn on_event(
 
 /// A server that removed the bot has added it back: its schedules go on from their next time.
 async fn resume_after_rejoin(guild: GuildId, data: &Data) -> Result<(), Error> {
-    let internal = |error: crate::domain::store::StoreError| Error::Internal(error.to_string());
     let now = data.now();
     let mut resumed = 0;
-    for mut schedule in data.store.schedules_in(guild).await.map_err(internal)? {
+    for mut schedule in data.store.schedules_in(guild).await? {
         if schedule.pause == Some(Pause::LeftGuild) {
             schedule.pause = None;
             schedule.next_fire = schedule.schedule.next_after(now);
-            data.store
-                .update_schedule(&schedule)
-                .await
-                .map_err(internal)?;
+            data.store.update_schedule(&schedule).await?;
             resumed += 1;
         }
     }

@@ -17,6 +17,7 @@ use serenity::Builder as _;
 
 use super::card::{start_timer_button, truncate};
 use super::commands::respond;
+use super::commands::stats::did_it_button;
 use super::limiter::{Limiter, Route};
 use super::{Data, Error};
 use crate::domain::catalog::{Entry, SAFETY_LINE, StretchId, duration_in_words};
@@ -314,6 +315,10 @@ fn buttons(run: &TimerRun, id: TimerId, stretch: &StretchId) -> Vec<serenity::Cr
             ),
             control(Action::Stop, "Stop", '⏹', serenity::ButtonStyle::Danger),
         ],
+        Status::Ended(Ending::Finished) => vec![
+            did_it_button(stretch, None),
+            start_timer_button(stretch).label("Start again"),
+        ],
         Status::Ended(_) => vec![start_timer_button(stretch).label("Start again")],
     };
     vec![serenity::CreateActionRow::Buttons(row)]
@@ -342,7 +347,9 @@ impl TimerView {
                 let (title, text) = match ending {
                     Ending::Finished => (
                         format!("✅ {name} · done"),
-                        format!("Finished in {took}. Nice work, <@{owner}>!"),
+                        format!(
+                            "Finished in {took}. Nice work, <@{owner}>! Press **I did it** to count it for today."
+                        ),
                     ),
                     Ending::Stopped => (
                         format!("⏹ {name} · stopped"),
