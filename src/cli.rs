@@ -152,6 +152,7 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
         clock: clock()?,
+        pacing: crate::domain::timer_plan::PlanSettings::default(),
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {
@@ -175,16 +176,16 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn clock() -> Result<crate::poster::TokioClock, InputError> {
+fn clock() -> Result<crate::clock::TokioClock, InputError> {
     match std::env::var(CLOCK_START_VARIABLE) {
         Ok(start) if !start.trim().is_empty() => DateTime::parse_from_rfc3339(start.trim())
-            .map(|start| crate::poster::TokioClock::starting_at(start.with_timezone(&Utc)))
+            .map(|start| crate::clock::TokioClock::starting_at(start.with_timezone(&Utc)))
             .map_err(|err| {
                 InputError(format!(
                     "{CLOCK_START_VARIABLE} `{start}` is not an RFC 3339 instant ({err}); write it like 2027-03-14T06:59:00Z, or unset it"
                 ))
             }),
-        _ => Ok(crate::poster::TokioClock::system()),
+        _ => Ok(crate::clock::TokioClock::system()),
     }
 }
 

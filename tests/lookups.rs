@@ -56,7 +56,7 @@ async fn the_bot_registers_its_commands_with_valid_bodies() {
         .iter()
         .map(|option| option["name"].as_str().unwrap())
         .collect();
-    assert_eq!(subcommands, ["show", "random", "list"]);
+    assert_eq!(subcommands, ["show", "random", "timer", "list"]);
     // Everything went to the fake: nothing fell back to the real Discord.
     assert!(!app.fake.requests().is_empty());
     let session = app.fake.session().expect("a gateway session");

@@ -4,7 +4,7 @@ mod support;
 
 use fake_discord::{Fault, Permissions, RateLimitScope, opt, sub};
 use serde_json::Value;
-use support::{Mode, WAIT, spawn_app_at};
+use support::{Mode, WAIT, add_schedule, spawn_app_at};
 
 #[tokio::test]
 async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
@@ -151,22 +151,6 @@ async fn post_now_posts_the_next_stretch_of_the_rotation() {
     assert_ne!(titles[0], titles[1], "the rotation moved on: {titles:?}");
     app.fake.assert_no_violations();
     app.stop().await;
-}
-
-/// Adds a schedule as an admin of the app's guild would, and waits for the bot's answer.
-async fn add_schedule(app: &support::TestApp, options: Vec<fake_discord::Opt>) {
-    let admin = app
-        .fake
-        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
-    let mut all = vec![opt("channel", app.channel.get())];
-    all.extend(options);
-    app.fake
-        .invoke_command(app.guild, app.channel, admin, "schedule", [sub("add", all)])
-        .await
-        .unwrap()
-        .wait_responses(2, WAIT)
-        .await
-        .expect("the schedule is added");
 }
 
 /// 2027-06-01 is a Tuesday; the tests' fires are at 09:00 UTC that day.

@@ -47,7 +47,7 @@ pub struct Card {
 }
 
 /// Embed accent colour: a calm teal.
-const COLOUR: u32 = 0x2a9d8f;
+pub(crate) const COLOUR: u32 = 0x2a9d8f;
 
 impl Card {
     /// The full card for an entry: why it helps, every step, the dose, what it needs, cautions, sources and
@@ -164,7 +164,8 @@ fn field(name: &str, value: String, inline: bool) -> Field {
     }
 }
 
-fn capitalise(text: &str) -> String {
+/// `text` with its first letter upper-case.
+pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -4,6 +4,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::{Context, Data};
+use crate::domain::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -21,6 +22,18 @@ pub enum Error {
 impl From<serenity::Error> for Error {
     fn from(error: serenity::Error) -> Self {
         Error::Discord(Box::new(error))
+    }
+}
+
+/// Store errors a member can act on become their message; the rest are ours.
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::TooManySchedules { .. } | StoreError::NoSuchSchedule(_) => {
+                Error::User(error.to_string())
+            }
+            StoreError::Backend(_) => Error::Internal(error.to_string()),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod in_flight;
 pub(crate) mod limiter;
 pub mod sender;
+pub mod timer;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,12 +26,16 @@ pub use error::Error;
 use in_flight::InFlight;
 use limiter::{Limiter, Route};
 
+use crate::clock::TokioClock;
 use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
 use crate::domain::store::Store;
-use crate::poster::{Poster, TokioClock};
+use crate::domain::timer_plan::PlanSettings;
+use crate::poster::Poster;
 use crate::store::SqliteStore;
+use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
+use timer::DiscordTimers;
 
 /// What every command can reach.
 pub struct Data {
@@ -41,6 +46,9 @@ pub struct Data {
     clock: TokioClock,
     in_flight: InFlight,
     pub(crate) limiter: Arc<Limiter>,
+    pub timers: Arc<DiscordTimers>,
+    /// How timers pace the parts of a stretch its entry does not time.
+    pub pacing: PlanSettings,
 }
 
 impl Data {
@@ -87,8 +95,9 @@ pub struct Settings {
     pub commands: CommandScope,
     /// A scheduled post missed by less than this is still sent, late and once.
     pub grace: TimeDelta,
-    /// The wall clock for schedules; tests start it where they need it.
+    /// The wall clock for schedules and timers; tests start it where they need it.
     pub clock: TokioClock,
+    pub pacing: PlanSettings,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -114,6 +123,8 @@ pub async fn run(
 
     let in_flight = InFlight::default();
     let drained = in_flight.clone();
+    let timers = Timers::new(settings.clock, Limits::default());
+    let interrupted = Arc::clone(&timers);
     // One notifier, shared: the commands wake the poster through it.
     let schedules_changed = Arc::new(Notify::new());
     let poster_parts = (
@@ -153,6 +164,8 @@ pub async fn run(
                     clock: settings.clock,
                     in_flight,
                     limiter,
+                    timers,
+                    pacing: settings.pacing,
                 })
             })
         })
@@ -190,6 +203,12 @@ pub async fn run(
         shutdown.await;
         tracing::info!("shutting down: stopping the poster and closing the gateway");
         let _ = stop_poster.send(());
+        // Before the gateway closes, so no click starts a timer that would then be left ticking.
+        if !interrupted.shutdown(DRAIN_TIMEOUT).await {
+            tracing::warn!(
+                "some timer messages could not be marked interrupted in {DRAIN_TIMEOUT:?}"
+            );
+        }
         shards.shutdown_all().await;
     });
     let connection = client.start().await;
@@ -257,11 +276,7 @@ async fn on_event(
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let guild = GuildId(incomplete.id.get());
-            let paused = data
-                .store
-                .pause_guild(guild, Pause::LeftGuild)
-                .await
-                .map_err(|error| Error::Internal(error.to_string()))?;
+            let paused = data.store.pause_guild(guild, Pause::LeftGuild).await?;
             tracing::info!(%guild, paused, "removed from a server: its schedules are paused");
             data.schedules_changed.notify_one();
             Ok(())
@@ -275,17 +290,13 @@ async fn on_event(
 
 /// A server that removed the bot has added it back: its schedules go on from their next time.
 async fn resume_after_rejoin(guild: GuildId, data: &Data) -> Result<(), Error> {
-    let internal = |error: crate::domain::store::StoreError| Error::Internal(error.to_string());
     let now = data.now();
     let mut resumed = 0;
-    for mut schedule in data.store.schedules_in(guild).await.map_err(internal)? {
+    for mut schedule in data.store.schedules_in(guild).await? {
         if schedule.pause == Some(Pause::LeftGuild) {
             schedule.pause = None;
             schedule.next_fire = schedule.schedule.next_after(now);
-            data.store
-                .update_schedule(&schedule)
-                .await
-                .map_err(internal)?;
+            data.store.update_schedule(&schedule).await?;
             resumed += 1;
         }
     }

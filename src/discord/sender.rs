@@ -1,17 +1,19 @@
-//! The serenity side of the poster's sending seam ([`PostSender`]): a fire's stretch card as a channel
-//! message (the role mention and nothing else that can ping, the enforced nonce, the post key in the
-//! footer), the look-up of an earlier post by its key, and Discord's errors in the poster's terms. Every
-//! request goes through the bot's shared limiter (`discord::limiter::Limiter`).
+//! The serenity side of the poster's sending seam ([`PostSender`]): a fire's card as a channel message
+//! (a stretch with its Start-timer and I-did-it buttons, or a summary schedule's team stats), with the
+//! role mention and nothing else that can ping, the enforced nonce and the post key in the footer; the
+//! look-up of an earlier post by its key; and Discord's errors in the poster's terms. Every request goes
+//! through the bot's shared limiter (`discord::limiter::Limiter`).
 
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::card::Card;
+use super::card::{self, Card};
+use super::commands::stats::{did_it_button, team_card};
 use super::limiter::{Limiter, Route};
 use crate::domain::posting::{ChannelId, MessageId};
-use crate::poster::{Outgoing, PostSender, SendError};
+use crate::poster::{Body, Outgoing, PostSender, SendError};
 
 /// How many of a channel's latest messages are searched for an earlier post: one request's worth. The
 /// poster only looks for posts from its own recent attempts, which a quiet wellness channel keeps in view.
@@ -83,9 +85,17 @@ impl PostSender for DiscordSender {
     }
 }
 
-/// The card of a post, its footer carrying the post key after the safety line.
+/// The card of a post (a stretch, or a summary's team stats), its footer carrying the post key last.
 fn card_for(post: &Outgoing<'_>) -> Card {
-    let mut card = Card::for_entry(post.entry);
+    let mut card = match &post.body {
+        Body::Stretch(entry) => Card::for_entry(entry),
+        Body::TeamSummary(summary) => team_card(
+            &summary.stats,
+            "Weekly stretch summary",
+            summary.today,
+            &format!("Days are counted in {}.", summary.zone),
+        ),
+    };
     card.footer = format!(
         "{}{POST_KEY_SEPARATOR}{}",
         card.footer,
@@ -109,11 +119,18 @@ fn message_for(post: &Outgoing<'_>) -> Result<serenity::CreateMessage, SendError
     // An explicit list, never serenity's default: `parse` stays empty, so neither @everyone nor a user
     // nor another role mentioned in a card can ping anyone.
     let allowed_mentions = serenity::CreateAllowedMentions::new().roles(role);
-    let message = serenity::CreateMessage::new()
+    let mut message = serenity::CreateMessage::new()
         .embed(card_for(post).embed())
         .allowed_mentions(allowed_mentions)
         .nonce(serenity::Nonce::String(post.fire.nonce()))
         .enforce_nonce(true);
+    if let Body::Stretch(entry) = &post.body {
+        // Timer and check-in right under the card: doing the stretch and saying so is one tap each.
+        message = message.components(vec![serenity::CreateActionRow::Buttons(vec![
+            card::start_timer_button(&entry.id),
+            did_it_button(&entry.id, Some(post.fire.schedule)),
+        ])]);
+    }
     Ok(match role {
         Some(role) => message.content(format!("<@&{role}>")),
         None => message,
@@ -166,7 +183,10 @@ mod tests {
     use super::*;
     use crate::discord::card::limits;
     use crate::domain::catalog::{Catalog, SAFETY_LINE};
-    use crate::domain::posting::{Fire, RoleId, ScheduleId};
+    use crate::domain::participation::TeamStats;
+    use crate::domain::posting::{Fire, RoleId, ScheduleId, UserId};
+    use crate::domain::schedule::Zone;
+    use crate::poster::Summary;
 
     fn catalog() -> Catalog {
         Catalog::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()
@@ -219,7 +239,7 @@ mod tests {
         let catalog = catalog();
         let post = Outgoing {
             channel,
-            entry: catalog.get("cat-cow").unwrap(),
+            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
             role: Some(role),
             fire: fire(26, "2027-03-15T08:00:00Z"),
         };
@@ -247,6 +267,13 @@ mod tests {
         );
         assert_eq!(body["nonce"], post.fire.nonce());
         assert_eq!(body["enforce_nonce"], true);
+        let buttons: Vec<&str> = body["components"][0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|button| button["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(buttons, ["timer-start:cat-cow", "did-it:cat-cow:26"]);
 
         assert_eq!(
             sender
@@ -267,6 +294,56 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_team_summary_is_the_team_card_with_its_key_and_no_buttons() {
+        let fake = fake().await;
+        let guild = fake.add_guild("Team");
+        let channel = ChannelId(fake.add_text_channel(guild, "wellness").get());
+        let post = Outgoing {
+            channel,
+            body: Body::TeamSummary(Summary {
+                stats: TeamStats {
+                    per_day: [2, 1, 0, 0, 3, 0, 0],
+                    members: 3,
+                    top_streaks: vec![(UserId(u64::MAX), 4)],
+                },
+                today: "2027-03-19".parse().unwrap(),
+                zone: Zone::parse("Europe/Berlin").unwrap(),
+            }),
+            role: None,
+            fire: fire(4, "2027-03-19T16:00:00Z"),
+        };
+        let sender = sender(&fake);
+        let sent = sender.send(&post).await.unwrap();
+
+        let message = &fake.messages(fake_discord::ChannelId::new(channel.0))[0];
+        let embed = &message["embeds"][0];
+        assert_eq!(
+            embed["title"],
+            "Weekly stretch summary · week of Mon 15 Mar 2027"
+        );
+        assert_eq!(
+            embed["fields"][2]["value"],
+            format!("1. <@{}> · 4 days", u64::MAX)
+        );
+        let footer = embed["footer"]["text"].as_str().unwrap();
+        assert!(
+            footer.starts_with("Days are counted in Europe/Berlin."),
+            "{footer}"
+        );
+        let body = &posted_bodies(&fake)[0];
+        assert_eq!(body.get("components"), None);
+        assert_eq!(
+            sender
+                .find_post(channel, &post.fire.post_key())
+                .await
+                .unwrap(),
+            Some(sent),
+            "found again by its key"
+        );
+        fake.assert_no_violations();
+    }
+
+    #[tokio::test]
     async fn a_post_without_a_role_pings_nobody() {
         let fake = fake().await;
         let guild = fake.add_guild("Team");
@@ -274,7 +351,7 @@ mod tests {
         let catalog = catalog();
         let post = Outgoing {
             channel,
-            entry: catalog.get("cat-cow").unwrap(),
+            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
             role: None,
             fire: fire(1, "2027-03-15T08:00:00Z"),
         };
@@ -297,7 +374,7 @@ mod tests {
         let sender = sender(&fake);
         let post_to = |channel: fake_discord::ChannelId| Outgoing {
             channel: ChannelId(channel.get()),
-            entry: catalog.get("cat-cow").unwrap(),
+            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
             role: None,
             fire: fire(1, "2027-03-15T08:00:00Z"),
         };
@@ -350,7 +427,7 @@ mod tests {
         for entry in catalog().entries() {
             let card = card_for(&Outgoing {
                 channel: ChannelId(1),
-                entry,
+                body: Body::Stretch(entry),
                 role: None,
                 fire: widest,
             });

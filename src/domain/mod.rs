@@ -9,3 +9,4 @@ pub mod rotation;
 pub mod schedule;
 pub mod store;
 pub mod timer_plan;
+pub mod timer_run;

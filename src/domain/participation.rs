@@ -17,6 +17,9 @@ use super::catalog::StretchId;
 use super::posting::{GuildId, UserId};
 use super::schedule::Zone;
 
+/// Weeks run Monday to Sunday, as in ISO 8601 and most teams' calendars.
+pub const WEEK_STARTS_ON: Weekday = Weekday::Mon;
+
 /// The longest top-streaks list `/stats team` shows.
 pub const MAX_TOP_STREAKS: usize = 10;
 

@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Filters, StretchId};
+use super::catalog::{Filters, StretchId, Vocabulary};
 use super::rotation::RotationState;
 use super::schedule::Schedule;
 
@@ -87,11 +87,53 @@ impl fmt::Display for Pause {
     }
 }
 
+/// What a schedule posts at each fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostKind {
+    /// The next stretch of the rotation, with its Start-timer and I-did-it buttons.
+    #[default]
+    Stretch,
+    /// The team's participation stats for the week of the fire: an admin's opt-in, since it names the
+    /// members with the longest streaks (those who did not choose hide-me).
+    TeamSummary,
+}
+
+impl Vocabulary for PostKind {
+    const ALL: &'static [Self] = &[PostKind::Stretch, PostKind::TeamSummary];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Stretch => "stretch",
+            PostKind::TeamSummary => "team-summary",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            PostKind::Stretch => "stretch of the day",
+            PostKind::TeamSummary => "team summary",
+        }
+    }
+}
+
+impl std::str::FromStr for PostKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a kind of post (stretch, team-summary)"))
+    }
+}
+
 /// What an admin sets up; the store adds the id and keeps the running state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSchedule {
     pub guild: GuildId,
     pub channel: ChannelId,
+    pub kind: PostKind,
     pub schedule: Schedule,
     pub role: Option<RoleId>,
     pub filters: Filters,
@@ -104,6 +146,7 @@ pub struct PostingSchedule {
     pub id: ScheduleId,
     pub guild: GuildId,
     pub channel: ChannelId,
+    pub kind: PostKind,
     pub schedule: Schedule,
     pub role: Option<RoleId>,
     pub filters: Filters,
@@ -181,7 +224,8 @@ pub fn due(at: DateTime<Utc>, now: DateTime<Utc>, grace: Duration) -> Due {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub fire: Fire,
-    pub stretch: StretchId,
+    /// The stretch to post; `None` for a team summary, whose numbers are read when it is sent.
+    pub stretch: Option<StretchId>,
 }
 
 /// Where a claimed post stands.

@@ -8,10 +8,10 @@ use std::future::Future;
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc, Weekday};
 use thiserror::Error;
 
-use super::participation::CheckIn;
+use super::participation::{CheckIn, TeamStats, team_stats, week_of};
 use super::posting::{
     Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
     UserId,
@@ -174,4 +174,35 @@ pub trait Store: Send + Sync + 'static {
         &self,
         guild: GuildId,
     ) -> impl Future<Output = Result<HashSet<UserId>, StoreError>> + Send;
+}
+
+/// How far back [`load_team_stats`] reads at first; most streaks are shorter, so one read usually does.
+const FIRST_LOOKBACK_DAYS: u64 = 28;
+
+/// A guild's [`TeamStats`] for the week holding `today`. `team_stats` needs each member's history back to
+/// the start of their current streak: the read starts four weeks back and doubles its reach while anyone
+/// checked in on its first day, since only then can a streak run past it.
+pub async fn load_team_stats<S: Store>(
+    store: &S,
+    guild: GuildId,
+    today: NaiveDate,
+    week_start: Weekday,
+) -> Result<TeamStats, StoreError> {
+    let hidden = store.hidden_members(guild).await?;
+    let first_of_week = week_of(today, week_start);
+    // A check-in on a later day (a schedule in a zone ahead of the guild's) may still join a streak.
+    let last = today + Days::new(1);
+    let mut lookback = FIRST_LOOKBACK_DAYS;
+    loop {
+        let from = first_of_week
+            .checked_sub_days(Days::new(lookback))
+            .unwrap_or(NaiveDate::MIN);
+        let check_ins = store.check_ins_in(guild, from, last).await?;
+        let cut_short =
+            from > NaiveDate::MIN && check_ins.iter().any(|check_in| check_in.day == from);
+        if !cut_short {
+            return Ok(team_stats(&check_ins, &hidden, today, week_start));
+        }
+        lookback = lookback.saturating_mul(2);
+    }
 }

@@ -45,6 +45,24 @@ pub enum Intensity {
     Full,
 }
 
+impl Vocabulary for Intensity {
+    const ALL: &'static [Intensity] = &[Intensity::Gentle, Intensity::Full];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Intensity::Gentle => "gentle",
+            Intensity::Full => "full",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Intensity::Gentle => "gentle (the low end of each range)",
+            Intensity::Full => "full (the high end of each range)",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Left,

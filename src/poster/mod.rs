@@ -2,13 +2,13 @@
 //!
 //! This module owns the posting loop and everything it decides: when to wake (the store's next due fire,
 //! an admin's change, or shutdown), which fire of a late schedule is still worth posting (the latest one
-//! within the grace window; older ones are skipped, never sent as a burst), the claim → send → confirm
-//! sequence with the fire's nonce, finishing claims that an earlier pass or run left unconfirmed, retrying
+//! within the grace window; older ones are skipped, never sent as a burst), what a fire posts (the
+//! rotation's next stretch, or a summary schedule's team stats of the fire's local week, which leaves the
+//! rotation alone), the claim → send → confirm sequence with the fire's nonce, finishing claims that an earlier pass or run left unconfirmed, retrying
 //! Discord's transient failures, and pausing schedules whose channel is unusable. Discord itself is behind
 //! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
 //! post key, grace) come from [`crate::domain::posting`].
 
-mod clock;
 #[cfg(test)]
 mod tests;
 
@@ -18,30 +18,49 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use thiserror::Error;
 use tokio::sync::Notify;
 
-pub use clock::TokioClock;
+use crate::clock::TokioClock;
 
 use crate::domain::catalog::{Catalog, Entry};
+use crate::domain::participation::{TeamStats, WEEK_STARTS_ON, local_day};
 use crate::domain::posting::{
-    ChannelId, Claim, Due, Fire, GuildId, MessageId, Pause, PostRecord, PostingSchedule, RoleId,
-    ScheduleId, due,
+    ChannelId, Claim, Due, Fire, GuildId, MessageId, Pause, PostKind, PostRecord, PostingSchedule,
+    RoleId, ScheduleId, due,
 };
 use crate::domain::rotation;
-use crate::domain::schedule::Schedule;
-use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::domain::schedule::{Schedule, Zone};
+use crate::domain::store::{ClaimOutcome, Store, StoreError, load_team_stats};
 
-/// One post to send: the stretch of one fire, in the channel it was claimed for.
-#[derive(Debug, Clone, Copy)]
+/// One post to send: what one fire posts, in the channel it was claimed for.
+#[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
     pub channel: ChannelId,
-    pub entry: &'a Entry,
+    pub body: Body<'a>,
     /// Mentioned in the post, and the only thing the post may ping.
     pub role: Option<RoleId>,
     /// Gives the nonce and the post key the post carries.
     pub fire: Fire,
+}
+
+/// What a post shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body<'a> {
+    /// A stretch of the day.
+    Stretch(&'a Entry),
+    /// A summary schedule's team stats.
+    TeamSummary(Summary),
+}
+
+/// A team summary as sent: the stats of the week holding `today`, the fire's local day in `zone`, the
+/// schedule's zone. Read when the post is sent, so a retry after a crash shows the numbers of then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub stats: TeamStats,
+    pub today: NaiveDate,
+    pub zone: Zone,
 }
 
 /// Why Discord did not take a post (or a look for one).
@@ -250,7 +269,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             else {
                 continue;
             };
-            if let Some(delivery) = self.delivery(&schedule, record, true) {
+            if let Some(delivery) = self.delivery(&schedule, record, true).await? {
                 posts.push(delivery);
             }
         }
@@ -357,23 +376,24 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             );
         }
         let fire = fire_at(latest);
-        let pick = match rotation::next(
-            self.catalog.entries(),
-            &schedule.filters,
-            &schedule.rotation,
-        ) {
-            Ok(pick) => pick,
-            Err(error) => {
-                tracing::warn!(schedule = %schedule.id, guild = %schedule.guild, %error, "nothing to post; fire skipped");
-                self.store.skip(fire, following).await?;
-                return Ok(None);
-            }
+        // A summary leaves the rotation where it is: the next stretch post goes on from it.
+        let (stretch, rotation) = match schedule.kind {
+            PostKind::TeamSummary => (None, schedule.rotation.clone()),
+            PostKind::Stretch => match rotation::next(
+                self.catalog.entries(),
+                &schedule.filters,
+                &schedule.rotation,
+            ) {
+                Ok(pick) => (Some(pick.id), pick.state),
+                Err(error) => {
+                    tracing::warn!(schedule = %schedule.id, guild = %schedule.guild, %error, "nothing to post; fire skipped");
+                    self.store.skip(fire, following).await?;
+                    return Ok(None);
+                }
+            },
         };
-        let claim = Claim {
-            fire,
-            stretch: pick.id,
-        };
-        match self.store.claim(claim, pick.state, following).await? {
+        let claim = Claim { fire, stretch };
+        match self.store.claim(claim, rotation, following).await? {
             ClaimOutcome::Claimed => {}
             // Claimed by an earlier run, which settled it: an edit has set the schedule back to it.
             ClaimOutcome::AlreadyClaimed(_) => {
@@ -387,11 +407,10 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             tracing::info!(schedule = %schedule.id, guild = %schedule.guild, fire = %latest, late_s = by.num_seconds(), "posting late");
         }
         // Read back rather than assumed: the claim holds the channel the schedule had in its transaction.
-        Ok(self
-            .store
-            .post(fire)
-            .await?
-            .and_then(|record| self.delivery(schedule, record, false)))
+        match self.store.post(fire).await? {
+            Some(record) => self.delivery(schedule, record, false).await,
+            None => Ok(None),
+        }
     }
 
     /// The latest fire from `next_fire` on that is at most `now` and not beyond the grace window.
@@ -412,28 +431,40 @@ impl<S: Store, P: PostSender> Poster<S, P> {
     }
 
     /// A claimed post ready to deliver; `None` (and given up) when its stretch has left the catalog.
-    fn delivery(
+    async fn delivery(
         &self,
         schedule: &PostingSchedule,
         record: PostRecord,
         may_have_been_sent: bool,
-    ) -> Option<Delivery<'_>> {
+    ) -> Result<Option<Delivery<'_>>, StoreError> {
         let fire = record.claim.fire;
-        let Some(entry) = self.catalog.get(record.claim.stretch.as_str()) else {
-            tracing::error!(schedule = %fire.schedule, fire = %fire.at, stretch = %record.claim.stretch, "the claimed stretch is no longer in the catalog; its post is given up");
-            self.give_up(fire);
-            return None;
+        let body = match &record.claim.stretch {
+            Some(stretch) => {
+                let Some(entry) = self.catalog.get(stretch.as_str()) else {
+                    tracing::error!(schedule = %fire.schedule, fire = %fire.at, %stretch, "the claimed stretch is no longer in the catalog; its post is given up");
+                    self.give_up(fire);
+                    return Ok(None);
+                };
+                Body::Stretch(entry)
+            }
+            None => {
+                let zone = schedule.schedule.zone;
+                let today = local_day(fire.at, zone);
+                let stats =
+                    load_team_stats(&self.store, schedule.guild, today, WEEK_STARTS_ON).await?;
+                Body::TeamSummary(Summary { stats, today, zone })
+            }
         };
-        Some(Delivery {
+        Ok(Some(Delivery {
             post: Outgoing {
                 channel: record.channel,
-                entry,
+                body,
                 role: schedule.role,
                 fire,
             },
             guild: schedule.guild,
             may_have_been_sent,
-        })
+        }))
     }
 
     /// Delivers `posts` in fair order, four at a time so that one slow or retried post does not hold the

@@ -45,6 +45,7 @@ fn new_schedule(guild: u64, channel: u64, schedule: Schedule) -> NewSchedule {
     NewSchedule {
         guild: GuildId(guild),
         channel: ChannelId(channel),
+        kind: PostKind::Stretch,
         schedule,
         role: None,
         filters: Filters::default(),
@@ -57,7 +58,9 @@ fn new_schedule(guild: u64, channel: u64, schedule: Schedule) -> NewSchedule {
 struct Message {
     id: MessageId,
     channel: ChannelId,
-    stretch: StretchId,
+    /// `None` for a team summary.
+    stretch: Option<StretchId>,
+    summary: Option<Summary>,
     role: Option<RoleId>,
     nonce: String,
     post_key: String,
@@ -143,7 +146,14 @@ impl PostSender for FakeDiscord {
         state.messages.push(Message {
             id,
             channel: post.channel,
-            stretch: post.entry.id.clone(),
+            stretch: match &post.body {
+                Body::Stretch(entry) => Some(entry.id.clone()),
+                Body::TeamSummary(_) => None,
+            },
+            summary: match &post.body {
+                Body::Stretch(_) => None,
+                Body::TeamSummary(summary) => Some(summary.clone()),
+            },
             role: post.role,
             nonce,
             post_key: post.fire.post_key(),
@@ -279,7 +289,7 @@ impl World {
             .claim(
                 Claim {
                     fire,
-                    stretch: pick.id,
+                    stretch: Some(pick.id),
                 },
                 pick.state,
                 schedule.schedule.next_after(fire.at),
@@ -296,7 +306,11 @@ impl World {
         self.discord
             .send(&Outgoing {
                 channel: record.channel,
-                entry: self.catalog.get(record.claim.stretch.as_str()).unwrap(),
+                body: Body::Stretch(
+                    self.catalog
+                        .get(record.claim.stretch.unwrap().as_str())
+                        .unwrap(),
+                ),
                 role: None,
                 fire,
             })
@@ -397,7 +411,7 @@ async fn posts_at_the_fire_instant_and_not_before() {
         &schedule.rotation,
     )
     .unwrap();
-    assert_eq!(message.stretch, expected.id, "the rotation's pick");
+    assert_eq!(message.stretch, Some(expected.id), "the rotation's pick");
     let fire = Fire {
         schedule: schedule.id,
         at: fire,
@@ -912,4 +926,58 @@ async fn a_schedule_that_fails_to_load_is_logged_and_retried_with_backoff() {
         messages[0].nonce,
         nonce(&schedule, utc("2027-03-15T09:00:00Z"))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_team_summary_posts_the_week_of_its_local_day_and_leaves_the_rotation() {
+    use crate::domain::participation::CheckIn;
+
+    // Sunday 20:00 in Honolulu is already Monday in UTC: the summary is of the local week, which ends
+    // that Sunday.
+    let world = World::at("2027-05-10T05:00:00Z");
+    let schedule = world
+        .add(NewSchedule {
+            kind: PostKind::TeamSummary,
+            ..new_schedule(1, 10, cron("Pacific/Honolulu", "0 20 * * SUN"))
+        })
+        .await;
+    let check_in = |user: u64, day: &str| CheckIn {
+        guild: GuildId(1),
+        user: UserId(user),
+        day: day.parse().unwrap(),
+        stretch: StretchId::parse("cat-cow").unwrap(),
+    };
+    for check_in in [
+        check_in(1, "2027-05-08"),
+        check_in(1, "2027-05-09"),
+        check_in(2, "2027-05-03"),
+        check_in(3, "2027-05-09"),
+        // Another guild's members are not this team's.
+        CheckIn {
+            guild: GuildId(2),
+            ..check_in(4, "2027-05-09")
+        },
+    ] {
+        world.store.check_in(check_in).await.unwrap();
+    }
+    world
+        .store
+        .set_hidden(GuildId(1), UserId(3), true)
+        .await
+        .unwrap();
+    let _poster = world.start();
+
+    assert_posts_at(&world, &["2027-05-10T06:00:00Z"]).await;
+    let message = &world.discord.messages()[0];
+    assert_eq!(message.stretch, None);
+    let summary = message.summary.as_ref().expect("a team summary");
+    assert_eq!(summary.today, "2027-05-09".parse::<NaiveDate>().unwrap());
+    assert_eq!(summary.zone, Zone::parse("Pacific/Honolulu").unwrap());
+    assert_eq!(summary.stats.per_day, [1, 0, 0, 0, 0, 1, 2]);
+    assert_eq!(summary.stats.members, 3);
+    assert_eq!(summary.stats.top_streaks, [(UserId(1), 2)]);
+
+    let stored = world.stored(&schedule).await;
+    assert_eq!(stored.rotation, schedule.rotation, "no stretch was used up");
+    assert_eq!(stored.next_fire, Some(utc("2027-05-17T06:00:00Z")));
 }

@@ -20,11 +20,11 @@ use rusqlite::{Connection, Params, Row, TransactionBehavior, named_params, param
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::catalog::{Filters, StretchId};
+use crate::domain::catalog::{Filters, StretchId, Vocabulary};
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
     ChannelId, Claim, Fire, GuildId, MAX_SCHEDULES_PER_GUILD, MessageId, NewSchedule, Pause,
-    PostRecord, PostState, PostingSchedule, RoleId, ScheduleId, UserId,
+    PostKind, PostRecord, PostState, PostingSchedule, RoleId, ScheduleId, UserId,
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::{Cadence, Schedule, Zone};
@@ -35,6 +35,7 @@ use crate::domain::store::{ClaimOutcome, Store, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_participation.sql"),
+    include_str!("../../migrations/0003_post_kinds.sql"),
 ];
 
 /// How long a call waits for another connection's lock (a second bot process, the sqlite3 shell, a
@@ -42,8 +43,8 @@ const MIGRATIONS: &[&str] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Every schedule read goes through [`schedule_from_row`], which expects these columns.
-const SELECT_SCHEDULES: &str = "SELECT id, guild_id, channel_id, zone, cadence, role_id, filters, \
-     created_by, pause, rotation, next_fire FROM schedules";
+const SELECT_SCHEDULES: &str = "SELECT id, guild_id, channel_id, kind, zone, cadence, role_id, \
+     filters, created_by, pause, rotation, next_fire FROM schedules";
 
 /// Every post read goes through [`post_from_row`], which expects these columns.
 const SELECT_POSTS: &str =
@@ -270,6 +271,7 @@ fn schedule_from_row(row: &Row<'_>) -> Result<PostingSchedule, StoreError> {
         channel: column(row, owner, "channel_id", |text: String| {
             text.parse().map(ChannelId)
         })?,
+        kind: column(row, owner, "kind", |text: String| text.parse::<PostKind>())?,
         schedule: Schedule::new(
             column(row, owner, "zone", |text: String| Zone::parse(&text))?,
             column(row, owner, "cadence", |text: String| {
@@ -308,8 +310,8 @@ fn post_from_row(row: &Row<'_>) -> Result<PostRecord, StoreError> {
                 schedule,
                 at: column(row, owner, "fire_at", parse_instant)?,
             },
-            stretch: column(row, owner, "stretch_id", |text: String| {
-                StretchId::parse(&text)
+            stretch: column(row, owner, "stretch_id", |text: Option<String>| {
+                text.map(|text| StretchId::parse(&text)).transpose()
             })?,
         },
         channel: column(row, owner, "channel_id", |text: String| {
@@ -413,7 +415,7 @@ impl SqliteStore {
                 .execute(params![
                     fire.schedule.0,
                     fire.at.timestamp(),
-                    stretch.as_str(),
+                    stretch.as_ref().map(StretchId::as_str),
                     channel,
                     fire.nonce()
                 ])?;
@@ -463,7 +465,7 @@ impl Store for SqliteStore {
     ) -> Result<PostingSchedule, StoreError> {
         let settings = Settings::new(new.channel, &new.schedule, new.role, &new.filters)?;
         let rotation_json = to_json(&rotation)?;
-        let (guild, created_by) = (new.guild, new.created_by);
+        let (guild, created_by, kind) = (new.guild, new.created_by, new.kind);
         let id = self
             .blocking(move |connection| {
                 // The count and the insert must see the same rows, whoever else is adding to this guild.
@@ -479,14 +481,16 @@ impl Store for SqliteStore {
                 }
                 let id = transaction
                     .prepare_cached(
-                        "INSERT INTO schedules (guild_id, channel_id, zone, cadence, role_id, filters, \
-                         created_by, rotation, next_fire) VALUES (:guild_id, :channel_id, :zone, \
-                         :cadence, :role_id, :filters, :created_by, :rotation, :next_fire) RETURNING id",
+                        "INSERT INTO schedules (guild_id, channel_id, kind, zone, cadence, role_id, \
+                         filters, created_by, rotation, next_fire) VALUES (:guild_id, :channel_id, \
+                         :kind, :zone, :cadence, :role_id, :filters, :created_by, :rotation, \
+                         :next_fire) RETURNING id",
                     )?
                     .query_row(
                         named_params! {
                             ":guild_id": guild.to_string(),
                             ":channel_id": settings.channel_id,
+                            ":kind": kind.as_str(),
                             ":zone": settings.zone,
                             ":cadence": settings.cadence,
                             ":role_id": settings.role_id,
@@ -505,6 +509,7 @@ impl Store for SqliteStore {
             id,
             guild: new.guild,
             channel: new.channel,
+            kind: new.kind,
             schedule: new.schedule,
             role: new.role,
             filters: new.filters,
@@ -852,6 +857,7 @@ mod tests {
         NewSchedule {
             guild,
             channel: ChannelId(100),
+            kind: PostKind::Stretch,
             schedule: Schedule::new(
                 zone("Europe/Berlin"),
                 Cadence::Daily(DailyTimes::parse("09:00", "mon-fri").unwrap()),
@@ -888,7 +894,7 @@ mod tests {
     fn claim_of(fire: Fire, id: &str) -> Claim {
         Claim {
             fire,
-            stretch: stretch(id),
+            stretch: Some(stretch(id)),
         }
     }
 
@@ -1065,6 +1071,7 @@ mod tests {
         let daily = NewSchedule {
             guild,
             channel: ChannelId(u64::MAX),
+            kind: PostKind::Stretch,
             schedule: Schedule::new(
                 zone("Australia/Lord_Howe"),
                 Cadence::Daily(DailyTimes::parse("9am, 15:30", "mon,wed,fri").unwrap()),
@@ -1089,6 +1096,7 @@ mod tests {
             .await
             .unwrap();
         let cron = NewSchedule {
+            kind: PostKind::TeamSummary,
             schedule: Schedule::new(
                 zone("America/New_York"),
                 Cadence::Cron(CronExpr::parse("*/15 8-18/2 13 jan-jun MON").unwrap()),
@@ -1115,6 +1123,10 @@ mod tests {
         assert_eq!(store.schedule(ScheduleId(999)).await.unwrap(), None);
 
         // The documented stored spellings.
+        assert_eq!(
+            query_text(&store, "SELECT group_concat(kind, ' ') FROM schedules").await,
+            "stretch team-summary"
+        );
         assert_eq!(
             query_text(&store, "SELECT guild_id FROM schedules LIMIT 1").await,
             "18446744073709551615"
@@ -1802,13 +1814,12 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(MIGRATIONS.len(), 2);
         let version = query_text(
             &store,
             "SELECT CAST(user_version AS TEXT) FROM pragma_user_version",
         )
         .await;
-        assert_eq!(version, "2");
+        assert_eq!(version, MIGRATIONS.len().to_string());
         assert_eq!(
             store.guild_zone(GUILD).await.unwrap(),
             Some(zone("Asia/Tokyo"))
@@ -1820,6 +1831,136 @@ mod tests {
                 .unwrap()
         );
         store.set_hidden(GUILD, UserId(1), true).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn schema_3_applies_to_a_database_at_schema_2_keeping_schedules_and_posts() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("stretchbot.sqlite3");
+        let fire_at = at("2027-03-15T08:00:00Z").timestamp();
+        {
+            // A database as the previous release left it: schema 2, a schedule with a sent post and a
+            // claimed one.
+            let raw = Connection::open(&path).unwrap();
+            raw.execute_batch(MIGRATIONS[0]).unwrap();
+            raw.execute_batch(MIGRATIONS[1]).unwrap();
+            raw.pragma_update(None, "user_version", 2).unwrap();
+            raw.execute(
+                "INSERT INTO schedules (guild_id, channel_id, zone, cadence, filters, created_by, \
+                 rotation, next_fire) VALUES ('1', '100', 'Europe/Berlin', ?1, '{}', '7', ?2, ?3)",
+                params![
+                    weekdays_at_nine(GUILD).schedule.cadence.storage_text(),
+                    to_json(&RotationState::new(1)).unwrap(),
+                    fire_at + 86_400
+                ],
+            )
+            .unwrap();
+            raw.execute(
+                "INSERT INTO posts (schedule_id, fire_at, stretch_id, channel_id, nonce, state, \
+                 message_id, confirmed_at) VALUES (1, ?1, 'cat-cow', '100', 'sb1-x', 'sent', '55', 1), \
+                 (1, ?2, 'thread-the-needle', '100', 'sb1-y', 'claimed', NULL, NULL)",
+                params![fire_at - 86_400, fire_at],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let old = stored(&store, ScheduleId(1)).await;
+        assert_eq!(old.kind, PostKind::Stretch, "old schedules post stretches");
+        let fire = Fire {
+            schedule: old.id,
+            at: at("2027-03-15T08:00:00Z"),
+        };
+        assert_eq!(
+            store.unconfirmed().await.unwrap(),
+            [PostRecord {
+                claim: claim_of(fire, "thread-the-needle"),
+                channel: ChannelId(100),
+                state: PostState::Claimed,
+            }]
+        );
+        let earlier = Fire {
+            at: at("2027-03-14T08:00:00Z"),
+            ..fire
+        };
+        assert_eq!(
+            store.post(earlier).await.unwrap().unwrap().state,
+            PostState::Sent {
+                message: MessageId(55)
+            }
+        );
+        // The rebuilt table still goes with its schedule and still allows one claim per fire.
+        assert!(matches!(
+            claim(&store, fire, "cat-cow", "2027-03-16T08:00:00Z").await,
+            ClaimOutcome::AlreadyClaimed(_)
+        ));
+        assert!(store.remove_schedule(GUILD, old.id).await.unwrap());
+        assert_eq!(
+            query_text(&store, "SELECT CAST(count(*) AS TEXT) FROM posts").await,
+            "0"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_team_summary_is_claimed_without_a_stretch_and_leaves_the_rotation() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let summary = store
+            .add_schedule(
+                NewSchedule {
+                    kind: PostKind::TeamSummary,
+                    ..weekdays_at_nine(GUILD)
+                },
+                RotationState::new(3),
+                Some(at("2027-03-15T08:00:00Z")),
+            )
+            .await
+            .unwrap();
+        let fire = next(&summary);
+        let outcome = store
+            .claim(
+                Claim {
+                    fire,
+                    stretch: None,
+                },
+                summary.rotation.clone(),
+                Some(at("2027-03-16T08:00:00Z")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, ClaimOutcome::Claimed);
+        assert_eq!(store.post(fire).await.unwrap().unwrap().claim.stretch, None);
+        let after = stored(&store, summary.id).await;
+        assert_eq!(after.rotation, RotationState::new(3));
+        assert_eq!(after.kind, PostKind::TeamSummary);
+    }
+
+    #[tokio::test]
+    async fn team_stats_read_a_streak_back_to_its_start_however_long() {
+        use crate::domain::participation::WEEK_STARTS_ON;
+        use crate::domain::store::load_team_stats;
+
+        let store = SqliteStore::open_in_memory().unwrap();
+        let today = day("2027-05-05");
+        // Member 1: 100 days in a row up to today, well past the first read's four weeks. Member 2:
+        // checked in on the first read's first day and the two before, then stopped: no streak.
+        for back in 0..100 {
+            let on = today - chrono::Days::new(back);
+            store
+                .check_in(check_in(GUILD, 1, &on.to_string(), "cat-cow"))
+                .await
+                .unwrap();
+        }
+        for on in ["2027-04-03", "2027-04-04", "2027-04-05"] {
+            store
+                .check_in(check_in(GUILD, 2, on, "cat-cow"))
+                .await
+                .unwrap();
+        }
+        let team = load_team_stats(&store, GUILD, today, WEEK_STARTS_ON)
+            .await
+            .unwrap();
+        assert_eq!(team.top_streaks, [(UserId(1), 100)]);
+        assert_eq!(team.per_day, [1, 1, 1, 0, 0, 0, 0]);
+        assert_eq!(team.members, 1);
     }
 
     #[tokio::test]

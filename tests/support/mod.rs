@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, UserId};
+use stretchbot::clock::TokioClock;
 use stretchbot::discord::{self, CommandScope, Connection, Settings};
 use stretchbot::domain::catalog::Catalog;
-use stretchbot::poster::TokioClock;
+use stretchbot::domain::timer_plan::PlanSettings;
 use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -30,10 +31,12 @@ pub enum Mode {
 
 pub struct TestApp {
     pub fake: FakeDiscord,
+    mode: Mode,
     pub guild: GuildId,
     pub channel: ChannelId,
     pub member: UserId,
     pub catalog: Arc<Catalog>,
+    pacing: PlanSettings,
     /// Holds the bot's database until the test ends.
     _database: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -47,17 +50,66 @@ pub fn catalog() -> Arc<Catalog> {
     )
 }
 
+/// A routine of under a minute with every kind of timer label, for timer tests that run in real time.
+pub fn quick_timer_catalog() -> Arc<Catalog> {
+    Arc::new(
+        Catalog::load_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quick-timer"),
+        )
+        .expect("the quick-timer fixture loads"),
+    )
+}
+
+/// Timer pacing for the quick routine: two seconds to get ready, switch sides, release or rest.
+pub fn quick_pacing() -> PlanSettings {
+    PlanSettings {
+        get_ready_s: 2,
+        release_s: 2,
+        rest_between_sets_s: 2,
+        ..PlanSettings::default()
+    }
+}
+
+/// What a test's bot is made of; [`Setup::new`] gives the shipped catalog on the system clock.
+pub struct Setup {
+    pub mode: Mode,
+    pub clock: TokioClock,
+    pub catalog: Arc<Catalog>,
+    pub pacing: PlanSettings,
+}
+
+impl Setup {
+    pub fn new(mode: Mode) -> Self {
+        Setup {
+            mode,
+            clock: TokioClock::system(),
+            catalog: catalog(),
+            pacing: PlanSettings::default(),
+        }
+    }
+}
+
 pub async fn spawn_app(mode: Mode) -> TestApp {
-    spawn_app_with_clock(mode, TokioClock::system()).await
+    spawn_app_with(Setup::new(mode)).await
 }
 
 /// A bot whose wall clock starts at `start` and runs at real speed: a schedule's fire can be a few
 /// seconds away, on any date.
 pub async fn spawn_app_at(mode: Mode, start: chrono::DateTime<chrono::Utc>) -> TestApp {
-    spawn_app_with_clock(mode, TokioClock::starting_at(start)).await
+    spawn_app_with(Setup {
+        clock: TokioClock::starting_at(start),
+        ..Setup::new(mode)
+    })
+    .await
 }
 
-async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
+pub async fn spawn_app_with(setup: Setup) -> TestApp {
+    let Setup {
+        mode,
+        clock,
+        catalog,
+        pacing,
+    } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
         ..Options::default()
@@ -67,7 +119,34 @@ async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
     let guild = fake.add_guild("Team");
     let channel = fake.add_text_channel(guild, "wellness");
     let member = fake.add_member(guild, "alice", Permissions::empty());
+    let database = tempfile::tempdir().expect("a temporary folder");
+    let (stop, bot) = start_bot(&fake, mode, guild, clock, &catalog, pacing, database.path());
+    let app = TestApp {
+        fake,
+        mode,
+        guild,
+        channel,
+        member,
+        catalog,
+        pacing,
+        _database: database,
+        stop: Some(stop),
+        bot,
+    };
+    app.wait_connected(None, 0).await;
+    app
+}
 
+/// Starts the bot on `fake` with the database in `folder`; it runs until the sender is used or dropped.
+fn start_bot(
+    fake: &FakeDiscord,
+    mode: Mode,
+    guild: GuildId,
+    clock: TokioClock,
+    catalog: &Arc<Catalog>,
+    pacing: PlanSettings,
+    folder: &Path,
+) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
     let connection = match mode {
         Mode::Proxy => Connection::Proxy(fake.api_base()),
         Mode::Tls => {
@@ -94,35 +173,14 @@ async fn spawn_app_with_clock(mode: Mode, clock: TokioClock) -> TestApp {
         commands: CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
         grace: chrono::TimeDelta::minutes(30),
         clock,
+        pacing,
     };
-    let catalog = catalog();
     let (stop, stopped) = oneshot::channel::<()>();
-    let database = tempfile::tempdir().expect("a temporary folder");
-    let store =
-        SqliteStore::open(&database.path().join("stretchbot.sqlite3")).expect("the store opens");
+    let store = SqliteStore::open(&folder.join("stretchbot.sqlite3")).expect("the store opens");
     let bot = tokio::spawn(discord::run(settings, catalog.clone(), store, async {
         let _ = stopped.await;
     }));
-
-    fake.wait_ready(WAIT)
-        .await
-        .expect("the bot connects and gets READY");
-    fake.wait_until(WAIT, "the bot to register its commands", |fake| {
-        (!fake.registered_commands(Scope::Guild(guild)).is_empty()).then_some(())
-    })
-    .await
-    .expect("the bot registers its slash commands");
-
-    TestApp {
-        fake,
-        guild,
-        channel,
-        member,
-        catalog,
-        _database: database,
-        stop: Some(stop),
-        bot,
-    }
+    (stop, bot)
 }
 
 impl TestApp {
@@ -133,6 +191,40 @@ impl TestApp {
 
     /// Asks the bot to shut down and waits for it, failing the test if it does not stop cleanly.
     pub async fn stop(mut self) -> FakeDiscord {
+        self.stop_bot().await;
+        self.fake
+    }
+
+    /// Stops the bot and starts it again on the same fake Discord and database, its wall clock starting
+    /// at `start`: the next day of a streak, say.
+    pub async fn restart_at(&mut self, start: chrono::DateTime<chrono::Utc>) {
+        self.stop_bot().await;
+        let session = self.fake.session().map(|session| session.session_id);
+        let registrations = self.registrations();
+        let (stop, bot) = start_bot(
+            &self.fake,
+            self.mode,
+            self.guild,
+            TokioClock::starting_at(start),
+            &self.catalog,
+            self.pacing,
+            self._database.path(),
+        );
+        self.stop = Some(stop);
+        self.bot = bot;
+        self.wait_connected(session, registrations).await;
+    }
+
+    /// How many times the bot has registered its slash commands, which it does once it is set up.
+    fn registrations(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|exchange| exchange.method == "PUT" && exchange.path.ends_with("/commands"))
+            .count()
+    }
+
+    async fn stop_bot(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -141,8 +233,53 @@ impl TestApp {
             .expect("the bot stops within the wait")
             .expect("the bot task does not panic")
             .expect("the bot stops without an error");
-        self.fake
     }
+
+    /// Waits for a gateway session other than `before` and for the bot to register its slash commands
+    /// once more than `registrations` times.
+    async fn wait_connected(&self, before: Option<String>, registrations: usize) {
+        self.fake
+            .wait_until(WAIT, "the bot to connect and get READY", |fake| {
+                fake.session().filter(|session| {
+                    session.connected && Some(&session.session_id) != before.as_ref()
+                })
+            })
+            .await
+            .expect("the bot connects and gets READY");
+        self.fake
+            .wait_until(WAIT, "the bot to register its commands", |fake| {
+                (!fake
+                    .registered_commands(Scope::Guild(self.guild))
+                    .is_empty()
+                    && self.registrations() > registrations)
+                    .then_some(())
+            })
+            .await
+            .expect("the bot registers its slash commands");
+    }
+}
+
+/// Adds a schedule as an admin of the app's guild would (`options` besides the app's channel), and waits
+/// for the bot's answer.
+pub async fn add_schedule(app: &TestApp, options: Vec<fake_discord::Opt>) {
+    let admin = app
+        .fake
+        .add_member(app.guild, "boss", Permissions::MANAGE_GUILD);
+    let mut all = vec![fake_discord::opt("channel", app.channel.get())];
+    all.extend(options);
+    app.fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            admin,
+            "schedule",
+            [fake_discord::sub("add", all)],
+        )
+        .await
+        .unwrap()
+        .wait_responses(2, WAIT)
+        .await
+        .expect("the schedule is added");
 }
 
 /// A `stretchbot` child process that is killed if the test ends without stopping it (a failed

@@ -4,16 +4,19 @@
 //! the click to that group.
 
 mod schedule;
+pub mod stats;
 mod stretch;
 
 use poise::serenity_prelude as serenity;
 
+use super::card::START_TIMER_BUTTON;
 use super::limiter::Route;
+use super::timer;
 use super::{Data, Error};
 
 /// Every command the bot registers.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
-    vec![stretch::stretch(), schedule::schedule()]
+    vec![stretch::stretch(), schedule::schedule(), stats::stats()]
 }
 
 /// Answers a button click. A click the bot cannot act on (its own mistake, or a button from an older
@@ -30,6 +33,10 @@ pub async fn on_click(
         .unwrap_or((click.data.custom_id.as_str(), ""));
     let outcome = match prefix {
         stretch::LIST_BUTTON => stretch::on_list_page(ctx, click, data, rest).await,
+        START_TIMER_BUTTON => timer::on_start_click(ctx, click, data, rest).await,
+        timer::CONTROL_BUTTON => timer::on_control_click(ctx, click, data, rest).await,
+        stats::DID_IT_BUTTON => stats::on_did_it(ctx, click, data, rest).await,
+        stats::FORGET_BUTTON => stats::on_forget(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(
@@ -38,21 +45,29 @@ pub async fn on_click(
         }
     };
     match outcome {
-        Err(Error::User(message)) => {
-            respond(
-                ctx,
-                data,
-                click,
-                serenity::CreateInteractionResponse::Message(
-                    serenity::CreateInteractionResponseMessage::new()
-                        .content(message)
-                        .ephemeral(true),
-                ),
-            )
-            .await
-        }
+        Err(Error::User(message)) => respond_privately(ctx, data, click, message).await,
         other => other,
     }
+}
+
+/// Answers a click with a message only the member who clicked sees.
+pub async fn respond_privately(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    content: String,
+) -> Result<(), Error> {
+    respond(
+        ctx,
+        data,
+        click,
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(content)
+                .ephemeral(true),
+        ),
+    )
+    .await
 }
 
 /// Answers a click, under the bot's own rate limits in proxy mode.

@@ -9,17 +9,18 @@ use std::hash::{BuildHasher, RandomState};
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
+use crate::discord::card::capitalise;
 use crate::discord::choice::Choice;
 use crate::discord::limiter::Route;
 use crate::discord::{Context, Error, reply};
-use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position};
+use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position, Vocabulary};
 use crate::domain::posting::{
-    ChannelId, Claim, Fire, GuildId, NewSchedule, Pause, PostingSchedule, RoleId, ScheduleId,
-    UserId,
+    ChannelId, Claim, Fire, GuildId, NewSchedule, Pause, PostKind, PostingSchedule, RoleId,
+    ScheduleId, UserId,
 };
 use crate::domain::rotation::{self, RotationState};
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Weekdays, Zone};
-use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::domain::store::{ClaimOutcome, Store};
 
 /// What the bot needs in a channel to post cards there.
 const POSTING_PERMISSIONS: [(serenity::Permissions, &str); 3] = [
@@ -45,7 +46,7 @@ pub async fn schedule(_: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Post the stretch of the day to a channel at set times (or on a cron schedule).
+/// Post the stretch of the day (or the team's weekly summary) to a channel at set times or on a cron.
 #[allow(clippy::too_many_arguments)] // one parameter per slash-command option
 #[poise::command(slash_command, guild_only)]
 async fn add(
@@ -53,6 +54,8 @@ async fn add(
     #[description = "Channel to post in"]
     #[channel_types("Text")]
     channel: serenity::ChannelId,
+    #[description = "What to post: the stretch of the day (default) or the team summary of the week"]
+    post: Option<Choice<PostKind>>,
     #[description = "Times of day, e.g. 09:00 or 9am, 3pm"]
     #[max_length = 200]
     times: Option<String>,
@@ -75,6 +78,16 @@ async fn add(
     #[description = "Only this kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
     let guild = require_manage_server(ctx)?;
+    let kind = post.map_or(PostKind::default(), |Choice(kind)| kind);
+    let filters = Filters {
+        position: position.map(|Choice(value)| value),
+        equipment: equipment.map(|Choice(value)| vec![value]),
+        difficulty: difficulty.map(|Choice(value)| value),
+        category: category.map(|Choice(value)| value),
+    };
+    if kind == PostKind::TeamSummary && !filters.is_empty() {
+        return Err(filters_on_summary());
+    }
     let cadence = cadence(times.as_deref(), days.as_deref(), cron.as_deref())?
         .ok_or_else(|| Error::user("Give `times` (like 09:00) or a `cron` expression."))?;
     let zone = zone_or_default(ctx, guild, tz.as_deref()).await?;
@@ -87,14 +100,10 @@ async fn add(
     let new = NewSchedule {
         guild,
         channel: ChannelId(channel.get()),
+        kind,
         schedule,
         role: role.map(|role| RoleId(role.get())),
-        filters: Filters {
-            position: position.map(|Choice(value)| value),
-            equipment: equipment.map(|Choice(value)| vec![value]),
-            difficulty: difficulty.map(|Choice(value)| value),
-            category: category.map(|Choice(value)| value),
-        },
+        filters,
         created_by: UserId(ctx.author().id.get()),
     };
     let seed = RandomState::new().hash_one((guild.0, channel.get(), now.timestamp()));
@@ -102,8 +111,7 @@ async fn add(
         .data()
         .store
         .add_schedule(new, RotationState::new(seed), next_fire)
-        .await
-        .map_err(store_error)?;
+        .await?;
     ctx.data().schedules_changed.notify_one();
     reply(
         ctx,
@@ -123,18 +131,8 @@ async fn add(
 #[poise::command(slash_command, guild_only)]
 async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let guild = require_manage_server(ctx)?;
-    let schedules = ctx
-        .data()
-        .store
-        .schedules_in(guild)
-        .await
-        .map_err(store_error)?;
-    let zone = ctx
-        .data()
-        .store
-        .guild_zone(guild)
-        .await
-        .map_err(store_error)?;
+    let schedules = ctx.data().store.schedules_in(guild).await?;
+    let zone = ctx.data().store.guild_zone(guild).await?;
     let zone = zone.map_or("not set".to_owned(), |zone| zone.to_string());
     if schedules.is_empty() {
         return reply(
@@ -185,8 +183,7 @@ async fn remove(
         .data()
         .store
         .remove_schedule(guild, ScheduleId(id))
-        .await
-        .map_err(store_error)?;
+        .await?;
     if !removed {
         return Err(no_such_schedule(id));
     }
@@ -318,6 +315,9 @@ async fn edit(
     if let Some(Choice(value)) = category {
         schedule.filters.category = Some(value);
     }
+    if schedule.kind == PostKind::TeamSummary && !schedule.filters.is_empty() {
+        return Err(filters_on_summary());
+    }
     if let Some(channel) = channel {
         ctx.defer_ephemeral().await?;
         check_bot_can_post(ctx, guild, channel).await?;
@@ -372,7 +372,7 @@ async fn preview(
     .await
 }
 
-/// Post this schedule's next stretch now; it counts as one of the schedule's posts.
+/// Post this schedule's next stretch (or its team summary) now; it counts as one of its posts.
 #[poise::command(slash_command, guild_only, rename = "post-now")]
 async fn post_now(
     ctx: Context<'_>,
@@ -381,12 +381,27 @@ async fn post_now(
     let guild = require_manage_server(ctx)?;
     let schedule = load(ctx, guild, id).await?;
     let data = ctx.data();
-    let pick = rotation::next(
-        data.catalog.entries(),
-        &schedule.filters,
-        &schedule.rotation,
-    )
-    .map_err(user)?;
+    // What is posted, as shown to the admin, and the claim's stretch and rotation.
+    let (what, stretch, rotation) = match schedule.kind {
+        PostKind::TeamSummary => (
+            "this week's team summary".to_owned(),
+            None,
+            schedule.rotation.clone(),
+        ),
+        PostKind::Stretch => {
+            let pick = rotation::next(
+                data.catalog.entries(),
+                &schedule.filters,
+                &schedule.rotation,
+            )
+            .map_err(user)?;
+            let name = data
+                .catalog
+                .get(pick.id.as_str())
+                .map_or(pick.id.as_str(), |entry| entry.name.as_str());
+            (format!("**{name}**"), Some(pick.id), pick.state)
+        }
+    };
     let now = data.now();
     // Whole seconds: the fire's nonce and post key are built from its second.
     let at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
@@ -394,15 +409,10 @@ async fn post_now(
         schedule: schedule.id,
         at,
     };
-    let claim = Claim {
-        fire,
-        stretch: pick.id.clone(),
-    };
     match data
         .store
-        .claim_extra(claim, pick.state)
-        .await
-        .map_err(store_error)?
+        .claim_extra(Claim { fire, stretch }, rotation)
+        .await?
     {
         // The poster sends claimed posts, with their nonce, retries and pauses, as for any fire.
         ClaimOutcome::Claimed => data.schedules_changed.notify_one(),
@@ -413,14 +423,10 @@ async fn post_now(
         }
         ClaimOutcome::Stale => return Err(no_such_schedule(id)),
     }
-    let name = data
-        .catalog
-        .get(pick.id.as_str())
-        .map_or(pick.id.as_str(), |entry| entry.name.as_str());
     say(
         ctx,
         format!(
-            "Posting **{name}** to <#{}> now. It counts as a post of schedule **#{id}**; its next post is still {}.",
+            "Posting {what} to <#{}> now. It counts as a post of schedule **#{id}**; its next post is still {}.",
             schedule.channel,
             schedule
                 .next_fire
@@ -444,10 +450,7 @@ async fn timezone(
     match zone {
         Some(zone) => {
             let zone = Zone::parse(&zone).map_err(user)?;
-            store
-                .set_guild_zone(guild, zone)
-                .await
-                .map_err(store_error)?;
+            store.set_guild_zone(guild, zone).await?;
             say(
                 ctx,
                 format!("New schedules in this server now default to **{zone}**. Existing schedules keep their own zone."),
@@ -455,7 +458,7 @@ async fn timezone(
             .await
         }
         None => {
-            let current = store.guild_zone(guild).await.map_err(store_error)?;
+            let current = store.guild_zone(guild).await?;
             say(
                 ctx,
                 match current {
@@ -584,8 +587,7 @@ async fn zone_or_default(
     ctx.data()
         .store
         .guild_zone(guild)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or_else(|| {
             Error::user(
                 "Which time zone? Add `tz` (like Europe/Berlin), or set the server's default with `/schedule timezone`.",
@@ -597,18 +599,13 @@ async fn load(ctx: Context<'_>, guild: GuildId, id: i64) -> Result<PostingSchedu
     ctx.data()
         .store
         .schedule(ScheduleId(id))
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|schedule| schedule.guild == guild)
         .ok_or_else(|| no_such_schedule(id))
 }
 
 async fn save(ctx: Context<'_>, schedule: &PostingSchedule) -> Result<(), Error> {
-    ctx.data()
-        .store
-        .update_schedule(schedule)
-        .await
-        .map_err(store_error)?;
+    ctx.data().store.update_schedule(schedule).await?;
     ctx.data().schedules_changed.notify_one();
     Ok(())
 }
@@ -621,10 +618,15 @@ async fn say(ctx: Context<'_>, text: String) -> Result<(), Error> {
     .await
 }
 
-/// "<#channel> · 09:00 mon-fri (Europe/Berlin) · mentions <@&role> · seated, easy".
+/// "Stretch of the day in <#channel> · 09:00 mon-fri (Europe/Berlin) · mentions <@&role> · seated,
+/// easy".
 fn describe(schedule: &PostingSchedule) -> String {
     let mut parts = vec![
-        format!("<#{}>", schedule.channel),
+        format!(
+            "{} in <#{}>",
+            capitalise(schedule.kind.label()),
+            schedule.channel
+        ),
         format!("{} ({})", schedule.schedule.cadence, schedule.schedule.zone),
     ];
     if let Some(role) = schedule.role {
@@ -654,6 +656,13 @@ fn timestamp(at: DateTime<Utc>) -> String {
     format!("<t:{}:F>", at.timestamp())
 }
 
+fn filters_on_summary() -> Error {
+    Error::user(
+        "A team summary posts no stretch, so stretch filters do not apply to it. Leave `position`, \
+         `equipment`, `difficulty` and `category` out.",
+    )
+}
+
 fn no_such_schedule(id: i64) -> Error {
     Error::user(format!(
         "There is no schedule #{id} in this server. See the numbers with `/schedule list`."
@@ -662,12 +671,4 @@ fn no_such_schedule(id: i64) -> Error {
 
 fn user(error: impl std::fmt::Display) -> Error {
     Error::user(error.to_string())
-}
-
-/// Store errors a member can act on become their message; the rest are ours.
-fn store_error(error: StoreError) -> Error {
-    match error {
-        StoreError::TooManySchedules { .. } | StoreError::NoSuchSchedule(_) => user(error),
-        StoreError::Backend(_) => Error::Internal(error.to_string()),
-    }
 }

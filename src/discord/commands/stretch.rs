@@ -1,16 +1,20 @@
-//! `/stretch show | random | list`: looking stretches up.
+//! `/stretch show | random | timer | list`: looking stretches up, and timing one.
 
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
 use super::respond;
-use crate::discord::card::{Card, truncate};
+use crate::discord::card::{Card, start_timer_button, truncate};
 use crate::discord::choice::Choice;
+use crate::discord::timer::{self, Starter};
 use crate::discord::{Context, Data, Error, reply};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
+use crate::domain::posting::{ChannelId, UserId};
+use crate::domain::timer_plan::{Intensity, PlanSettings};
 
 /// Discord shows at most 25 autocomplete choices.
 const AUTOCOMPLETE_CHOICES: usize = 25;
@@ -22,7 +26,7 @@ pub const LIST_BUTTON: &str = "stretch-list";
 /// Look up a stretch, pick one at random, or browse the catalog.
 #[poise::command(
     slash_command,
-    subcommands("show", "random", "list"),
+    subcommands("show", "random", "timer", "list"),
     subcommand_required
 )]
 pub async fn stretch(_: Context<'_>) -> Result<(), Error> {
@@ -39,11 +43,59 @@ async fn show(
     name: String,
 ) -> Result<(), Error> {
     let entry = resolve(&ctx.data().catalog, &name)?;
-    reply(
-        ctx,
-        poise::CreateReply::default().embed(Card::for_entry(entry).embed()),
+    reply(ctx, card_reply(entry)).await
+}
+
+/// Time a stretch step by step, in a message that follows along.
+#[poise::command(slash_command)]
+async fn timer(
+    ctx: Context<'_>,
+    #[description = "Stretch name, alias or body area"]
+    #[autocomplete = "autocomplete_stretch"]
+    #[max_length = 100]
+    name: String,
+    #[description = "For a range like \"hold 20 to 30 seconds\": gentle (default) times the low end, full the high"]
+    level: Option<Choice<Intensity>>,
+) -> Result<(), Error> {
+    let entry = resolve(&ctx.data().catalog, &name)?;
+    let pacing = PlanSettings {
+        intensity: level.map_or(ctx.data().pacing.intensity, |Choice(level)| level),
+        ..ctx.data().pacing
+    };
+    let poise::Context::Application(app) = ctx else {
+        return Err(Error::user("Use this as a slash command."));
+    };
+    let starter = Starter {
+        interaction: app.interaction.id.get(),
+        token: app.interaction.token.clone(),
+        member: UserId(app.interaction.user.id.get()),
+        channel: ChannelId(app.interaction.channel_id.get()),
+    };
+    timer::start(
+        ctx.data(),
+        Arc::clone(&ctx.serenity_context().http),
+        starter,
+        entry,
+        &pacing,
+        |embed, components| {
+            reply(
+                ctx,
+                poise::CreateReply::default()
+                    .embed(embed)
+                    .components(components),
+            )
+        },
     )
     .await
+}
+
+/// A stretch's card with the button that times it.
+fn card_reply(entry: &Entry) -> poise::CreateReply {
+    poise::CreateReply::default()
+        .embed(Card::for_entry(entry).embed())
+        .components(vec![serenity::CreateActionRow::Buttons(vec![
+            start_timer_button(&entry.id),
+        ])])
 }
 
 /// A random stretch, optionally filtered.
@@ -63,11 +115,7 @@ async fn random(
         return Err(nothing_matches(&filters));
     }
     let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
-    reply(
-        ctx,
-        poise::CreateReply::default().embed(Card::for_entry(matching[pick]).embed()),
-    )
-    .await
+    reply(ctx, card_reply(matching[pick])).await
 }
 
 /// Browse the catalog, optionally filtered.

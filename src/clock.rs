@@ -1,5 +1,5 @@
-//! The poster's time: UTC instants it can read and sleep until, on tokio's timer, so that the tests drive
-//! the poster with tokio's paused clock instead of waiting.
+//! The bot's time for the poster and the timers: UTC instants to read and sleep until, on tokio's timer,
+//! so that tests drive both with tokio's paused clock instead of waiting.
 
 use std::time::Duration;
 
