@@ -61,10 +61,12 @@ pub async fn fan_out(smoke: bool) {
     let first = landed.iter().copied().fold(f64::INFINITY, f64::min);
     let last = landed.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let rate = (landed.len().saturating_sub(1)) as f64 / (last - first);
+    let from_due = landed.len() as f64 / last;
     println!(
-        "p1: {} of {guilds} posted; first landed {first:.2} s after the due instant, last {last:.2} s; {rate:.1} posts/s between them = {:.1}% of Discord's {DISCORD_GLOBAL}/s (target >= 95%); 429s received: {} (target 0); lost {}, doubled {}",
+        "p1: {} of {guilds} posted; first landed {first:.2} s after the due instant, last {last:.2} s; {rate:.1} posts/s between them = {:.1}% of Discord's {DISCORD_GLOBAL}/s (target >= 95%), {from_due:.1} posts/s from the due instant = {:.1}%; 429s received: {} (target 0); lost {}, doubled {}",
         landed.len(),
         rate / DISCORD_GLOBAL * 100.0,
+        from_due / DISCORD_GLOBAL * 100.0,
         posts.rate_limited,
         posts.lost,
         posts.doubled,

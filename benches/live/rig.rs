@@ -14,7 +14,7 @@ use fake_discord::{
     ChannelId, Direction, Entry, Event, FakeDiscord, GuildId, Options, Permissions, UserId,
 };
 use stretchbot::domain::catalog::Filters;
-use stretchbot::domain::posting::{self, Fire, NewSchedule};
+use stretchbot::domain::posting::{self, Fire, NewSchedule, PostKind};
 use stretchbot::domain::rotation::RotationState;
 use stretchbot::domain::schedule::{Cadence, DailyTimes, Schedule, Zone};
 use stretchbot::domain::store::Store;
@@ -123,6 +123,7 @@ impl Rig {
                             role: None,
                             filters: Filters::default(),
                             created_by: posting::UserId(member.get()),
+                            kind: PostKind::Stretch,
                         },
                         RotationState::new(n as u64),
                         Some(at),
