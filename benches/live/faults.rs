@@ -140,7 +140,8 @@ pub async fn hostile_network(smoke: bool) {
     let latencies = rig.interaction_latencies();
     let unanswered = latencies.iter().filter(|l| l.is_none()).count();
     println!(
-        "r2: {seconds} s with 10% of REST calls failed ({chaos_failures} failures injected) and {drops} gateway drops; every post out: {all_out}; slash commands {total} ({refused} refused by the fake), unanswered {unanswered} (target 0)"
+        "r2: {seconds} s with 10% of REST calls failed ({chaos_failures} failures injected) and {drops} gateway drops; every post out: {all_out}; slash commands {total} ({refused} refused by the fake), unanswered {unanswered} (target 0); callbacks by status {:?}",
+        rig.callback_statuses()
     );
     if unanswered > 0 {
         broken("r2: slash commands left unanswered");

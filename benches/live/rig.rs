@@ -339,6 +339,19 @@ impl Rig {
     }
 }
 
+impl Rig {
+    /// How the fake answered the bot's interaction callbacks, by status: a 429 or 5xx means a retry.
+    pub fn callback_statuses(&self) -> BTreeMap<u16, usize> {
+        let mut statuses = BTreeMap::new();
+        for x in self.fake.requests() {
+            if x.method == "POST" && x.path.ends_with("/callback") {
+                *statuses.entry(x.status).or_default() += 1;
+            }
+        }
+        statuses
+    }
+}
+
 fn wall_time(entry: &Entry) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&entry.at)
         .map(|at| at.with_timezone(&Utc))
