@@ -19,7 +19,6 @@ use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, TransactionBehavior, named_params, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 
 use crate::domain::catalog::{Filters, StretchId, Vocabulary};
 use crate::domain::participation::CheckIn;
@@ -58,10 +57,6 @@ const SELECT_CHECK_INS: &str = "SELECT guild_id, user_id, day, stretch_id FROM c
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
-    /// One call at a time goes to the blocking pool. Calls waiting there would each hold a thread while
-    /// they queue for `connection`: the 10,000 GUILD_CREATEs of a start grew the pool to hundreds of
-    /// threads, and the bot's peak memory past its 40 MB target (P4 in docs/benchmarks.md).
-    turn: Arc<Semaphore>,
 }
 
 impl SqliteStore {
@@ -108,7 +103,6 @@ impl SqliteStore {
         migrate(&mut connection, name)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
-            turn: Arc::new(Semaphore::new(1)),
         })
     }
 
@@ -119,13 +113,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let connection = Arc::clone(&self.connection);
-        // Held by the blocking work itself, so a caller that gives up waiting frees no turn early.
-        let turn = Arc::clone(&self.turn)
-            .acquire_owned()
-            .await
-            .map_err(|error| StoreError::Backend(format!("the store is closed: {error}")))?;
         tokio::task::spawn_blocking(move || {
-            let _turn = turn;
             // A panic while the lock was held cannot have left a transaction open (`Transaction` rolls
             // back as it unwinds), so a poisoned connection is still sound.
             let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
