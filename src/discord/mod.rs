@@ -282,27 +282,45 @@ async fn on_event(
             Ok(())
         }
         serenity::FullEvent::GuildCreate { guild, .. } => {
-            resume_after_rejoin(GuildId(guild.id.get()), data).await
+            // On a task of its own, so that serenity can drop the guild now: the store answers one call
+            // at a time, and the 10,000 GUILD_CREATEs of a start each held their guild while they waited
+            // (the start peak of P4 in docs/benchmarks.md).
+            let guild = GuildId(guild.id.get());
+            let (store, changed, now) = (
+                data.store.clone(),
+                Arc::clone(&data.schedules_changed),
+                data.now(),
+            );
+            tokio::spawn(async move {
+                if let Err(error) = resume_after_rejoin(guild, &store, &changed, now).await {
+                    tracing::error!(%guild, %error, "could not resume the schedules of a server");
+                }
+            });
+            Ok(())
         }
         _ => Ok(()),
     }
 }
 
 /// A server that removed the bot has added it back: its schedules go on from their next time.
-async fn resume_after_rejoin(guild: GuildId, data: &Data) -> Result<(), Error> {
-    let now = data.now();
+async fn resume_after_rejoin(
+    guild: GuildId,
+    store: &SqliteStore,
+    schedules_changed: &Notify,
+    now: DateTime<Utc>,
+) -> Result<(), crate::domain::store::StoreError> {
     let mut resumed = 0;
-    for mut schedule in data.store.schedules_in(guild).await? {
+    for mut schedule in store.schedules_in(guild).await? {
         if schedule.pause == Some(Pause::LeftGuild) {
             schedule.pause = None;
             schedule.next_fire = schedule.schedule.next_after(now);
-            data.store.update_schedule(&schedule).await?;
+            store.update_schedule(&schedule).await?;
             resumed += 1;
         }
     }
     if resumed > 0 {
         tracing::info!(%guild, resumed, "back in a server: its schedules go on");
-        data.schedules_changed.notify_one();
+        schedules_changed.notify_one();
     }
     Ok(())
 }
