@@ -7,7 +7,8 @@
 //! cargo bench --bench live -- RUN [--smoke]
 //! ```
 //! RUN is one of `p1` (fan-out of 10,000 guilds; also prints P4 memory and P6 cold start with 10,000
-//! guilds), `p2` (punctuality), `p3` (interactions under load), `p6` (cold start, one guild), `r1`
+//! guilds), `p2` (punctuality), `p3` (interactions under load), `p6` (cold start, one guild), `p7` (500
+//! concurrent timers), `r1`
 //! (SIGKILL at random moments), `r2` (hostile network), or `all`. `--smoke` runs each at a size that takes
 //! seconds, as `.ci/run` does. A run that finds a doubled or lost post, an invalid request or an unclean
 //! stop exits 1; timings never fail it. P5 is `cargo bench --bench next_fire`. docs/benchmarks.md has the figures.
@@ -15,8 +16,9 @@
 mod faults;
 mod perf;
 mod rig;
+mod timers;
 
-const RUNS: &[&str] = &["p1", "p2", "p3", "p6", "r1", "r2"];
+const RUNS: &[&str] = &["p1", "p2", "p3", "p6", "p7", "r1", "r2"];
 
 fn main() {
     // cargo passes `--bench` to every benchmark binary.
@@ -49,6 +51,7 @@ fn main() {
                 "p2" => perf::punctuality(smoke).await,
                 "p3" => perf::interactions(smoke).await,
                 "p6" => perf::cold_start_small(smoke).await,
+                "p7" => timers::concurrent_timers(smoke).await,
                 "r1" => faults::crash_safety(smoke).await,
                 "r2" => faults::hostile_network(smoke).await,
                 _ => unreachable!("checked above"),

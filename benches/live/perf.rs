@@ -223,7 +223,7 @@ pub async fn cold_start_small(smoke: bool) {
 }
 
 /// Waits until the bot's global commands are registered.
-async fn wait_commands(fake: &FakeDiscord) {
+pub async fn wait_commands(fake: &FakeDiscord) {
     fake.wait_until(PATIENCE, "the bot's commands", |fake| {
         (!fake.registered_commands(Scope::Global).is_empty()).then_some(())
     })
