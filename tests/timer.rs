@@ -88,6 +88,26 @@ async fn wait_for_title(app: &TestApp, timer: &Interaction, part: &str, timeout:
         .unwrap_or_else(|_| panic!("the timer shows `{part}`: {}", timer_message(timer)));
 }
 
+/// The text of the bot's first answer to `interaction`, which must be private to the member.
+fn private_answer(interaction: &Interaction) -> String {
+    let body = interaction.responses()[0]
+        .body
+        .clone()
+        .expect("a callback body");
+    assert_eq!(body["type"], 4, "{body}");
+    assert_eq!(body["data"]["flags"], 64, "ephemeral: {body}");
+    body["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Waits for the quick routine's timer to finish by itself.
+async fn wait_until_done(app: &TestApp, timer: &Interaction, plan: &TimerPlan) {
+    let plan_length = Duration::from_secs(u64::from(plan.total_s));
+    wait_for_title(app, timer, "done", plan_length + WAIT).await;
+}
+
 /// Every frame the member saw: the first reply, then each successful edit, in order.
 fn frames(timer: &Interaction) -> Vec<Value> {
     timer
@@ -156,13 +176,7 @@ async fn a_timer_shows_every_step_in_order_with_its_labels_and_one_edit_per_step
     );
     assert_eq!(first["embeds"][0]["fields"][0]["value"], "Move gently.");
 
-    wait_for_title(
-        &app,
-        &timer,
-        "done",
-        Duration::from_secs(u64::from(plan.total_s)) + WAIT,
-    )
-    .await;
+    wait_until_done(&app, &timer, &plan).await;
     assert_every_step_in_order(&frames(&timer), &plan);
     let edits = app
         .fake
@@ -183,9 +197,7 @@ async fn a_timer_shows_every_step_in_order_with_its_labels_and_one_edit_per_step
     // "I did it" at the end counts the day, once.
     for expected in ["counts for today", "already checked in today"] {
         let done = click(&app, app.member, &timer, "did-it:quick-twist").await;
-        let body = done.responses()[0].body.clone().unwrap();
-        assert_eq!(body["data"]["flags"], 64, "{body}");
-        let content = body["data"]["content"].as_str().unwrap();
+        let content = private_answer(&done);
         assert!(content.contains(expected), "{content}");
         assert!(content.contains("Streak: 1 day"), "{content}");
     }
@@ -205,13 +217,7 @@ async fn rate_limited_edits_are_late_but_no_step_is_lost() {
         times: 4,
     });
     let timer = start_timer(&app, app.member, "quick-twist").await;
-    wait_for_title(
-        &app,
-        &timer,
-        "done",
-        Duration::from_secs(u64::from(plan.total_s)) + WAIT,
-    )
-    .await;
+    wait_until_done(&app, &timer, &plan).await;
 
     assert_every_step_in_order(&frames(&timer), &plan);
     let refused = app
@@ -279,21 +285,12 @@ async fn only_the_starter_or_a_message_manager_controls_a_timer() {
 
     // Someone else gets an ephemeral offer of their own timer, and the timer is untouched.
     let refused = click(&app, bob, &timer, &control(&timer, "pause")).await;
-    let answer = &refused.responses()[0];
-    let body = answer.body.as_ref().unwrap();
-    assert_eq!(body["type"], 4);
-    assert_eq!(body["data"]["flags"], 64, "ephemeral: {body}");
-    assert!(
-        body["data"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("Start your own"),
-        "{body}"
-    );
-    let offer = answer.message.as_ref().unwrap();
-    assert_eq!(button_ids(offer), ["timer-start:cat-cow"]);
+    let content = private_answer(&refused);
+    assert!(content.contains("Start your own"), "{content}");
+    let offer = refused.responses()[0].message.clone().unwrap();
+    assert_eq!(button_ids(&offer), ["timer-start:cat-cow"]);
     // Bob takes the offer: his own timer, in a message of its own.
-    let own = click_on(&app, bob, message_id(offer), "timer-start:cat-cow").await;
+    let own = click_on(&app, bob, message_id(&offer), "timer-start:cat-cow").await;
     let own_timer = own.original_message().expect("bob's timer message");
     assert!(title(&own_timer).contains("Cat-Cow"), "{own_timer}");
     assert_ne!(own_timer["id"], timer_message(&timer)["id"]);
@@ -332,14 +329,10 @@ async fn limits_per_member_and_per_channel_are_explained() {
     let app = support::spawn_app(Mode::Proxy).await;
     start_timer(&app, app.member, "cat-cow").await;
     let second = start_timer(&app, app.member, "childs-pose").await;
-    let body = second.responses()[0].body.clone().unwrap();
-    assert_eq!(body["data"]["flags"], 64, "{body}");
+    let content = private_answer(&second);
     assert!(
-        body["data"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("You already have a timer running"),
-        "{body}"
+        content.contains("You already have a timer running"),
+        "{content}"
     );
 
     for name in ["b", "c", "d", "e"] {
@@ -349,13 +342,10 @@ async fn limits_per_member_and_per_channel_are_explained() {
     }
     let sixth = app.fake.add_member(app.guild, "f", Permissions::empty());
     let refused = start_timer(&app, sixth, "cat-cow").await;
-    let body = refused.responses()[0].body.clone().unwrap();
+    let content = private_answer(&refused);
     assert!(
-        body["data"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("5 timers are already running in this channel"),
-        "{body}"
+        content.contains("5 timers are already running in this channel"),
+        "{content}"
     );
     app.fake.assert_no_violations();
     app.stop().await;
@@ -372,9 +362,7 @@ async fn a_plan_longer_than_an_interaction_token_lasts_is_refused_up_front() {
     })
     .await;
     let timer = start_timer(&app, app.member, "cat-cow").await;
-    let body = timer.responses()[0].body.clone().unwrap();
-    assert_eq!(body["data"]["flags"], 64, "{body}");
-    let content = body["data"]["content"].as_str().unwrap();
+    let content = private_answer(&timer);
     assert!(
         content.contains("longer than the 13 min a timer can run"),
         "{content}"
