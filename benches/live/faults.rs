@@ -1,15 +1,14 @@
 //! The fault suite: crash safety under repeated SIGKILL (R1) and a hostile network (R2). Both count
 //! lost and doubled posts from the fake's transcript: one message per seeded fire, by its nonce.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
-use fake_discord::{Chaos, Options, SplitMix, opt, sub};
+use fake_discord::{Chaos, Options, SplitMix};
 use tokio::task::JoinSet;
 
 use crate::perf::finish;
-use crate::rig::{PATIENCE, Rig, broken, morning, sleep_until_bot};
+use crate::rig::{PATIENCE, Rig, broken, morning, refused, send_lookup, sleep_until_bot};
 
 const RESTART_DELAY: Duration = Duration::from_secs(1);
 
@@ -112,25 +111,9 @@ pub async fn hostile_network(smoke: bool) {
         if n > 0 && n % (drop_every * commands_per_second as usize) == 0 {
             drops += usize::from(rig.fake.drop_gateway().await);
         }
-        let (guild, channel, member) = places[(n * 7) % places.len()];
-        let fake = Arc::clone(&rig.fake);
-        sent.spawn(async move {
-            let command = if n % 2 == 0 {
-                sub("show", [opt("name", "cat-cow")])
-            } else {
-                sub("random", [])
-            };
-            fake.invoke_command(guild, channel, member, "stretch", [command])
-                .await
-                .is_ok()
-        });
+        send_lookup(&mut sent, &rig.fake, places[(n * 7) % places.len()], n);
     }
-    let mut refused = 0;
-    while let Some(invoked) = sent.join_next().await {
-        if !invoked.unwrap_or(false) {
-            refused += 1;
-        }
-    }
+    let refused = refused(sent).await;
     let chaos_failures = rig.fake.chaos_failures();
     rig.fake.set_chaos(None);
     // Posts left claimed are finished a minute later at most; the nonce keeps them single.

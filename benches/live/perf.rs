@@ -1,14 +1,15 @@
 //! The performance runs: fan-out (P1, with memory P4 and a large cold start P6), punctuality (P2),
 //! interactions under posting load (P3) and cold start on a small world (P6).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use fake_discord::{Direction, Event, FakeDiscord, Options, Scope, opt, sub};
+use fake_discord::{Direction, Event, FakeDiscord, Options, Scope};
 use tokio::task::JoinSet;
 
-use crate::rig::{PATIENCE, Rig, broken, morning, secs, sleep_until_bot, spread};
+use crate::rig::{
+    PATIENCE, Rig, broken, morning, refused, secs, send_lookup, sleep_until_bot, spread,
+};
 
 /// Discord's global limit, requests per second.
 const DISCORD_GLOBAL: f64 = 50.0;
@@ -147,31 +148,14 @@ pub async fn interactions(smoke: bool) {
         .iter()
         .map(|t| (t.guild, t.channel, rig.members[&t.guild]))
         .collect();
-    let fake = Arc::clone(&rig.fake);
     let mut sent = JoinSet::new();
     let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
     let total = rate as usize * seconds;
     for n in 0..total {
         ticks.tick().await;
-        let (guild, channel, member) = places[n % places.len()];
-        let fake = Arc::clone(&fake);
-        sent.spawn(async move {
-            let command = if n % 2 == 0 {
-                sub("show", [opt("name", "cat-cow")])
-            } else {
-                sub("random", [])
-            };
-            fake.invoke_command(guild, channel, member, "stretch", [command])
-                .await
-                .is_ok()
-        });
+        send_lookup(&mut sent, &rig.fake, places[n % places.len()], n);
     }
-    let mut refused = 0;
-    while let Some(invoked) = sent.join_next().await {
-        if !invoked.unwrap_or(false) {
-            refused += 1;
-        }
-    }
+    let refused = refused(sent).await;
     let answered_by = Instant::now() + PATIENCE;
     let latencies = loop {
         let latencies = rig.interaction_latencies();

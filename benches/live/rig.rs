@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_discord::{
-    ChannelId, Direction, Entry, Event, FakeDiscord, GuildId, Options, Permissions, UserId,
+    ChannelId, Direction, Entry, Event, FakeDiscord, GuildId, Options, Permissions, UserId, opt,
+    sub,
 };
 use stretchbot::domain::catalog::Filters;
 use stretchbot::domain::posting::{self, Fire, NewSchedule, PostKind};
@@ -19,6 +20,7 @@ use stretchbot::domain::rotation::RotationState;
 use stretchbot::domain::schedule::{Cadence, DailyTimes, Schedule, Zone};
 use stretchbot::domain::store::Store;
 use stretchbot::store::SqliteStore;
+use tokio::task::JoinSet;
 
 /// Every run's fires fall on this morning (a Tuesday), on the bot's clock.
 pub fn morning() -> DateTime<Utc> {
@@ -455,4 +457,36 @@ pub fn secs(delta: TimeDelta) -> f64 {
     delta
         .num_microseconds()
         .map_or(f64::NAN, |us| us as f64 / 1e6)
+}
+
+/// Sends the `n`-th command of the runs' lookup mix (`/stretch show name:cat-cow` and `/stretch random`
+/// in turn) as the member at `place`, on a task of its own that says whether the fake delivered it.
+pub fn send_lookup(
+    sent: &mut JoinSet<bool>,
+    fake: &Arc<FakeDiscord>,
+    (guild, channel, member): (GuildId, ChannelId, UserId),
+    n: usize,
+) {
+    let fake = Arc::clone(fake);
+    sent.spawn(async move {
+        let command = if n % 2 == 0 {
+            sub("show", [opt("name", "cat-cow")])
+        } else {
+            sub("random", [])
+        };
+        fake.invoke_command(guild, channel, member, "stretch", [command])
+            .await
+            .is_ok()
+    });
+}
+
+/// Waits for every command in flight; how many the fake refused to deliver.
+pub async fn refused(mut sent: JoinSet<bool>) -> usize {
+    let mut refused = 0;
+    while let Some(delivered) = sent.join_next().await {
+        if !delivered.unwrap_or(false) {
+            refused += 1;
+        }
+    }
+    refused
 }

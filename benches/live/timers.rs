@@ -14,7 +14,7 @@ use stretchbot::domain::timer_plan::{PlanSettings, plan};
 use tokio::task::JoinSet;
 
 use crate::perf::{finish, wait_commands};
-use crate::rig::{PATIENCE, Rig, broken, morning, spread};
+use crate::rig::{PATIENCE, Rig, broken, morning, refused, spread};
 
 /// Timers one channel may run at once (the bot's limit).
 const PER_CHANNEL: usize = 5;
@@ -76,10 +76,8 @@ pub async fn concurrent_timers(smoke: bool) {
             .is_ok()
         });
     }
-    while let Some(invoked) = started.join_next().await {
-        if !invoked.unwrap_or(false) {
-            broken("p7: the fake refused a /stretch timer");
-        }
+    if refused(started).await > 0 {
+        broken("p7: the fake refused a /stretch timer");
     }
     let expected_edits = timers * step_changes;
     // Reading the transcript takes the fake's lock: not while the timers run, so it cannot slow them.
