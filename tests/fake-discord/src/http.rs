@@ -1,6 +1,7 @@
 //! The HTTP side: listeners (plain for proxy mode, TLS for `discord.com`) serving one pipeline that
 //! every request goes through: route (and its rate-limit bucket) → authentication → 429 if a limit is
-//! hit → body (size, JSON, path snowflakes, the spec's request schema) → injected faults → handler;
+//! hit → body (size, JSON or `multipart/form-data` uploads, path snowflakes, the spec's request
+//! schema) → injected faults → handler;
 //! then the response is checked against the spec, carries its bucket's headers, and the exchange goes
 //! into the transcript before the client sees the response.
 
@@ -26,8 +27,9 @@ use crate::faults::Failure;
 use crate::ratelimit::{self, Identity, Scope};
 use crate::routes::{self, Access, Call, Lookup, Reply};
 use crate::transcript::{Auth, Event, Exchange};
+use crate::uploads::{self, RawPart, Upload};
 use crate::validation::{Finding, FindingKind, Problem};
-use crate::{Inner, openapi};
+use crate::{Inner, interactions, openapi};
 
 /// The API prefix of every route (the spec's server URL ends with it).
 pub(crate) const API_PREFIX: &str = "/api/v10";
@@ -129,26 +131,46 @@ async fn handle(
         Ok(collected) => Ok(collected.to_bytes()),
         Err(_) => Err(errors::request_too_large()),
     };
-    let recorded_body = body.as_ref().ok().filter(|b| !b.is_empty()).map(|b| {
-        serde_json::from_slice(b).unwrap_or_else(|_| {
-            Value::String(String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned())
-        })
-    });
-
-    let outcome = match body {
-        Ok(bytes) => {
-            process(
-                inner,
-                &method,
-                &path,
-                query.as_deref(),
-                &parts.headers,
-                auth,
-                &bytes,
-            )
-            .await
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let form = match &body {
+        Ok(bytes) if !bytes.is_empty() && content_type.starts_with(MULTIPART) => {
+            Some(uploads::read_parts(&content_type, bytes.clone()).await)
         }
-        Err(e) => Outcome::error(&e, vec![]),
+        _ => None,
+    };
+    let (recorded_body, recorded_parts) = match &form {
+        Some(Ok(form_parts)) => (
+            form_parts
+                .iter()
+                .find(|p| p.name.as_deref() == Some("payload_json"))
+                .map(|p| recorded(&p.data)),
+            form_parts.iter().map(RawPart::record).collect(),
+        ),
+        _ => (
+            body.as_ref()
+                .ok()
+                .filter(|b| !b.is_empty())
+                .map(|b| recorded(b)),
+            vec![],
+        ),
+    };
+
+    let outcome = match &body {
+        Ok(bytes) => {
+            let received = Received {
+                bytes,
+                content_type: &content_type,
+                form: form.as_ref(),
+                recorded: recorded_body.as_ref(),
+            };
+            process(inner, &method, &path, query.as_deref(), auth, received).await
+        }
+        Err(e) => Outcome::error(e, vec![]),
     };
 
     let mut response = Response::builder()
@@ -181,6 +203,7 @@ async fn handle(
             })
             .collect(),
         body: recorded_body,
+        parts: recorded_parts,
         status: outcome.status,
         response_headers: outcome
             .headers
@@ -194,6 +217,26 @@ async fn handle(
     response
         .body(Full::new(body_bytes))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// A body as the transcript keeps it: JSON, else the start of its text.
+fn recorded(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| {
+        Value::String(String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned())
+    })
+}
+
+const MULTIPART: &str = "multipart/form-data";
+
+/// A request's body: its bytes, and what was read from them.
+#[derive(Clone, Copy)]
+struct Received<'a> {
+    bytes: &'a Bytes,
+    content_type: &'a str,
+    /// The parts of a multipart body, or why it is not well-formed multipart.
+    form: Option<&'a Result<Vec<RawPart>, String>>,
+    /// The body as the transcript records it (of a multipart body, its `payload_json`).
+    recorded: Option<&'a Value>,
 }
 
 fn classify_auth(headers: &HeaderMap, token: &str) -> Auth {
@@ -215,9 +258,8 @@ async fn process(
     method: &str,
     raw_path: &str,
     query: Option<&str>,
-    headers: &HeaderMap,
     auth: Auth,
-    body: &Bytes,
+    body: Received<'_>,
 ) -> Outcome {
     let Some(path) = raw_path
         .strip_prefix(API_PREFIX)
@@ -271,7 +313,6 @@ async fn process(
         route,
         params,
         query,
-        headers,
         body,
     };
     let outcome = match limited {
@@ -312,8 +353,7 @@ struct Request<'a> {
     route: &'static routes::Route,
     params: routes::Params,
     query: Option<&'a str>,
-    headers: &'a HeaderMap,
-    body: &'a Bytes,
+    body: Received<'a>,
 }
 
 /// The body checks, the injected faults, then the handler.
@@ -324,15 +364,14 @@ async fn respond(inner: &Inner, request: Request<'_>, bucket: &ratelimit::Bucket
         route,
         params,
         query,
-        headers,
         body,
     } = request;
     let refused = |e: ApiError| {
-        record_request_problems(inner, method, path, route.template, &e, body);
+        record_request_problems(inner, method, path, route.template, &e, body.recorded);
         Outcome::error(&e, ratelimit::headers(bucket, None))
     };
-    let json = match prepare(inner, method, path, route.template, &params, headers, body) {
-        Ok(json) => json,
+    let (json, files) = match prepare(inner, path, route, &params, body) {
+        Ok(prepared) => prepared,
         Err(e) => return refused(e),
     };
     let exempt = route.access == Access::Interaction;
@@ -358,6 +397,7 @@ async fn respond(inner: &Inner, request: Request<'_>, bucket: &ratelimit::Bucket
         params,
         query,
         body: json,
+        files,
         now: Instant::now(),
     };
     match (route.handler)(&call) {
@@ -369,17 +409,16 @@ async fn respond(inner: &Inner, request: Request<'_>, bucket: &ratelimit::Bucket
     }
 }
 
-/// Parses and checks what the request carries: path snowflakes, content type, JSON, and the body
-/// against the spec's request schema.
+/// Parses and checks what the request carries: path snowflakes, content type, JSON (or a multipart
+/// body's `payload_json` and files), and the JSON against the spec's request schema.
 fn prepare(
     inner: &Inner,
-    method: &str,
     path: &str,
-    template: &str,
+    route: &routes::Route,
     params: &[(&str, String)],
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Option<Value>, ApiError> {
+    body: Received<'_>,
+) -> Result<(Option<Value>, Vec<Upload>), ApiError> {
+    let (method, template) = (route.method, route.template);
     let bad_ids: Vec<openapi::Violation> = params
         .iter()
         .filter(|(name, value)| name.ends_with("_id") && value.parse::<u64>().is_err())
@@ -392,42 +431,66 @@ fn prepare(
     if !bad_ids.is_empty() {
         return Err(ApiError::invalid_form(bad_ids));
     }
-    let json = if body.is_empty() {
-        None
-    } else {
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if content_type.starts_with("multipart/form-data") {
+    let unsupported = || {
+        ApiError::misuse(
+            400,
+            50035,
+            "Invalid Form Body: unsupported Content-Type",
+            "",
+        )
+    };
+    let (json, files) = if body.bytes.is_empty() {
+        (None, vec![])
+    } else if body.content_type.starts_with(MULTIPART) {
+        if !uploads::MULTIPART_ROUTES.contains(&(method, template)) {
+            return Err(unsupported());
+        }
+        let parts = match body.form {
+            Some(Ok(parts)) => parts,
+            Some(Err(why)) => {
+                return Err(ApiError::misuse(
+                    400,
+                    50035,
+                    &format!("Invalid Form Body: not well-formed multipart/form-data ({why})"),
+                    "",
+                ));
+            }
+            None => return Err(unsupported()),
+        };
+        let size_limit = if route.access == Access::Interaction {
+            interactions::ATTACHMENT_SIZE_LIMIT
+        } else {
+            uploads::DEFAULT_SIZE_LIMIT
+        };
+        let form = uploads::check(parts, size_limit)?;
+        if let Some(field) = form.other_fields.first() {
             record_gap(
                 inner,
                 method,
                 path,
                 template,
-                "the fake accepts JSON bodies only (no attachments)",
+                "the fake reads a multipart body's fields from payload_json only",
             );
             return Err(ApiError::new(
                 400,
                 0,
-                "the fake does not accept multipart/form-data bodies",
+                &format!(
+                    "the fake does not read the form field {field:?}: send it in payload_json"
+                ),
             ));
         }
-        if !content_type.starts_with("application/json") {
-            return Err(ApiError::misuse(
-                400,
-                50035,
-                "Invalid Form Body: unsupported Content-Type",
-                "",
-            ));
-        }
-        Some(serde_json::from_slice(body).map_err(|_| errors::invalid_json())?)
+        (Some(form.json), form.files)
+    } else if body.content_type.starts_with("application/json") {
+        let json = serde_json::from_slice(body.bytes).map_err(|_| errors::invalid_json())?;
+        (Some(json), vec![])
+    } else {
+        return Err(unsupported());
     };
     inner
         .spec
         .validate_request(method, template, json.as_ref())
         .map_err(ApiError::invalid_form)?;
-    Ok(json)
+    Ok((json, files))
 }
 
 /// Records a gap in the fake: Discord serves this, the fake does not.
@@ -454,7 +517,7 @@ fn record_request_problems(
     path: &str,
     template: &str,
     error: &ApiError,
-    body: &Bytes,
+    body: Option<&Value>,
 ) {
     let Some(violations) = &error.violations else {
         return;
@@ -465,7 +528,7 @@ fn record_request_problems(
         path: path.to_owned(),
         route: Some(template.to_owned()),
         problems: violations.iter().map(Problem::from).collect(),
-        body: serde_json::from_slice(body).ok(),
+        body: body.filter(|b| !b.is_string()).cloned(),
     });
 }
 

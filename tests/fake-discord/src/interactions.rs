@@ -20,6 +20,7 @@ use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, Us
 use crate::messages::{self, Draft, EPHEMERAL, INTERACTION_MESSAGE_FLAGS, LOADING};
 use crate::permissions::Permissions;
 use crate::render::{LOCALE, merge};
+use crate::uploads::Upload;
 use crate::world::World;
 
 /// Interaction types.
@@ -47,8 +48,8 @@ const CHANNEL_SELECT: u64 = 8;
 const SUB_COMMAND: u64 = 1;
 const SUB_COMMAND_GROUP: u64 = 2;
 
-/// Discord's default attachment size limit (10 MiB), sent with every interaction.
-const ATTACHMENT_SIZE_LIMIT: u64 = 10 * 1024 * 1024;
+/// The attachment size limit sent with every interaction: Discord's default, 10 MiB.
+pub(crate) const ATTACHMENT_SIZE_LIMIT: u64 = crate::uploads::DEFAULT_SIZE_LIMIT;
 
 /// An option a user fills in when invoking a command; build them with [`opt`], [`sub`], [`focused`].
 #[derive(Clone, Debug, PartialEq)]
@@ -431,6 +432,7 @@ impl World {
         id: InteractionId,
         token: &str,
         body: &Value,
+        files: &[Upload],
         now: Instant,
     ) -> Result<Value, ApiError> {
         let timing = self.timing;
@@ -477,16 +479,27 @@ impl World {
                 ),
             ));
         }
+        if !files.is_empty() && !matches!(callback, CHANNEL_MESSAGE_WITH_SOURCE | UPDATE_MESSAGE) {
+            return Err(ApiError::invalid_field(
+                "/type",
+                "INTERACTION_CALLBACK_FILES_UNSUPPORTED",
+                format!(
+                    "Callback type {callback} carries no message: files go with types 4 and 7, or with the edit after a deferral"
+                ),
+            ));
+        }
         let (place, kind, source) = (i.place, i.kind, i.source_message);
         let data = &body["data"];
         let original = match callback {
-            CHANNEL_MESSAGE_WITH_SOURCE => Some(self.store_interaction_message(id, data, false)?),
+            CHANNEL_MESSAGE_WITH_SOURCE => {
+                Some(self.store_interaction_message(id, data, false, files)?)
+            }
             DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE => {
-                Some(self.store_interaction_message(id, data, true)?)
+                Some(self.store_interaction_message(id, data, true, &[])?)
             }
             UPDATE_MESSAGE => {
                 let source = source.ok_or_else(errors::unknown_message)?;
-                self.edit_message(source, data, INTERACTION_MESSAGE_FLAGS)?;
+                self.edit_message(source, data, INTERACTION_MESSAGE_FLAGS, files)?;
                 Some(source)
             }
             DEFERRED_UPDATE_MESSAGE => source,
@@ -530,6 +543,7 @@ impl World {
         id: InteractionId,
         data: &Value,
         deferred: bool,
+        files: &[Upload],
     ) -> Result<MessageId, ApiError> {
         let i = &self.interactions[&id];
         let (place, kind) = (i.place, i.kind);
@@ -566,6 +580,7 @@ impl World {
             author: self.bot,
             kind: message_kind,
             body,
+            files,
             allowed_flags: INTERACTION_MESSAGE_FLAGS,
             extra,
             placeholder: deferred,
@@ -634,11 +649,12 @@ impl World {
         token: &str,
         message: Option<MessageId>,
         body: &Value,
+        files: &[Upload],
         now: Instant,
     ) -> Result<Value, ApiError> {
         let id = self.webhook(application, token, now)?;
         let m = self.response_message(id, message)?;
-        let json = self.edit_message(m, body, INTERACTION_MESSAGE_FLAGS)?;
+        let json = self.edit_message(m, body, INTERACTION_MESSAGE_FLAGS, files)?;
         let kind = if message.is_none() {
             ResponseKind::EditOriginal
         } else {
@@ -675,6 +691,7 @@ impl World {
         application: ApplicationId,
         token: &str,
         body: &Value,
+        files: &[Upload],
         now: Instant,
     ) -> Result<Value, ApiError> {
         let id = self.webhook(application, token, now)?;
@@ -685,11 +702,11 @@ impl World {
         });
         let json = match loading_original {
             Some(original) => {
-                messages::check_fields(body, true)?;
-                self.edit_message(original, body, INTERACTION_MESSAGE_FLAGS)?
+                messages::check_fields(body, files.is_empty())?;
+                self.edit_message(original, body, INTERACTION_MESSAGE_FLAGS, files)?
             }
             None => {
-                let m = self.store_interaction_message(id, body, false)?;
+                let m = self.store_interaction_message(id, body, false, files)?;
                 if let Some(i) = self.interactions.get_mut(&id) {
                     i.followups.push(m);
                 }
@@ -1114,9 +1131,9 @@ mod tests {
                 };
                 world.interactions.insert(id, stored);
                 let now = Instant::now();
-                let _ = world.interaction_callback(id, &format!("t{id}"), body, now);
-                let _ = world.create_followup(app, &format!("t{id}"), body, now);
-                let _ = world.edit_response(app, &format!("t{id}"), None, body, now);
+                let _ = world.interaction_callback(id, &format!("t{id}"), body, &[], now);
+                let _ = world.create_followup(app, &format!("t{id}"), body, &[], now);
+                let _ = world.edit_response(app, &format!("t{id}"), None, body, &[], now);
             }
         }
         for body in [

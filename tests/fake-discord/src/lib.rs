@@ -57,6 +57,7 @@
 //! - `world`: the state (users, guilds, roles, members, channels, permissions) and the changes tests make.
 //! - `render`: Discord's JSON objects for that state.
 //! - `messages`: creating, editing, listing and deleting messages, with Discord's rules.
+//! - `uploads`: `multipart/form-data` bodies, their checks, and the attachments messages carry.
 //! - [`commands`]: application command registration.
 //! - [`interactions`]: building interactions, their lifecycle, and the [`Interaction`] handle.
 //! - [`gateway`]: the websocket gateway and the bot's session.
@@ -85,6 +86,7 @@ mod render;
 mod routes;
 mod tls;
 pub mod transcript;
+mod uploads;
 pub mod validation;
 mod world;
 

@@ -1,7 +1,7 @@
 //! Messages (message.mdx): creating them in channels with the permission checks, `nonce` +
 //! `enforce_nonce` dedupe and the limits the spec does not carry (2000 characters, 6000 embed
-//! characters, unique custom ids); editing, fetching, listing and deleting them; and the message objects
-//! shared with interaction responses.
+//! characters, unique custom ids); editing, fetching, listing and deleting them, uploads included
+//! (see [`crate::uploads`]); and the message objects shared with interaction responses.
 
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
@@ -11,6 +11,7 @@ use crate::gateway::Intents;
 use crate::ids::{ChannelId, MessageId, UserId};
 use crate::permissions::Permissions;
 use crate::render::merge;
+use crate::uploads::{self, Upload};
 use crate::world::{StoredMessage, World, iso_now};
 
 pub(crate) const SUPPRESS_EMBEDS: u64 = 1 << 2;
@@ -43,6 +44,8 @@ pub(crate) struct Draft<'a> {
     pub kind: u8,
     /// The request body carrying content, embeds, components, flags…
     pub body: &'a Value,
+    /// The files uploaded with it.
+    pub files: &'a [Upload],
     pub allowed_flags: u64,
     /// Fields set by the origin of the message (interaction metadata, webhook id, reference…).
     pub extra: Value,
@@ -56,13 +59,16 @@ impl World {
         &mut self,
         channel: ChannelId,
         body: &Value,
+        files: &[Upload],
         now: Instant,
     ) -> Result<Value, ApiError> {
         let perms = self.bot_access(channel)?;
         // Access first (10003, 50001), then the body, then the permissions to send it and the nonce.
         // store_message checks the body again, for the interaction paths that store messages too.
-        check_fields(body, true)?;
-        if !perms.contains(Permissions::SEND_MESSAGES) {
+        check_fields(body, files.is_empty())?;
+        if !perms.contains(Permissions::SEND_MESSAGES)
+            || (!files.is_empty() && !perms.contains(Permissions::ATTACH_FILES))
+        {
             return Err(errors::missing_permissions());
         }
         let has_embeds = body
@@ -131,6 +137,7 @@ impl World {
             author: self.bot,
             kind,
             body,
+            files,
             allowed_flags: CHANNEL_MESSAGE_FLAGS,
             extra,
             placeholder: false,
@@ -144,7 +151,7 @@ impl World {
 
     /// Stores a new message built from `draft` and announces it (MESSAGE_CREATE) unless ephemeral.
     pub fn store_message(&mut self, draft: Draft<'_>) -> Result<MessageId, ApiError> {
-        check_fields(draft.body, !draft.placeholder)?;
+        check_fields(draft.body, !draft.placeholder && draft.files.is_empty())?;
         let id = MessageId::new(self.ids.next());
         let mut json = json!({
             "id": id,
@@ -166,6 +173,16 @@ impl World {
         });
         apply_fields(&mut json, draft.body, draft.allowed_flags);
         merge(&mut json, draft.extra);
+        let mut files = Vec::new();
+        let ids = &mut self.ids;
+        uploads::attach(
+            &mut json,
+            &mut files,
+            draft.body,
+            draft.files,
+            false,
+            &mut || ids.next(),
+        )?;
         let ephemeral = flags(&json) & EPHEMERAL != 0;
         self.messages.insert(
             id,
@@ -173,6 +190,7 @@ impl World {
                 channel: draft.channel,
                 json,
                 ephemeral,
+                files,
             },
         );
         if !ephemeral {
@@ -184,28 +202,34 @@ impl World {
         Ok(id)
     }
 
-    /// Applies an edit to a stored message (content, embeds, components, flags…) and announces it.
-    /// A deferred interaction response stops loading instead of being marked edited.
+    /// Applies an edit to a stored message (content, embeds, components, flags, attachments…) and
+    /// announces it. A deferred interaction response stops loading instead of being marked edited.
     pub fn edit_message(
         &mut self,
         id: MessageId,
         body: &Value,
         allowed_flags: u64,
+        files: &[Upload],
     ) -> Result<Value, ApiError> {
         check_fields(body, false)?;
         let message = self
             .messages
             .get_mut(&id)
             .ok_or_else(errors::unknown_message)?;
-        let before = flags(&message.json);
-        apply_fields(&mut message.json, body, allowed_flags);
+        // Built on copies: a refused edit leaves the message as it was.
+        let mut json = message.json.clone();
+        let mut kept = message.files.clone();
+        let before = flags(&json);
+        apply_fields(&mut json, body, allowed_flags);
+        let ids = &mut self.ids;
+        uploads::attach(&mut json, &mut kept, body, files, true, &mut || ids.next())?;
         // EPHEMERAL is fixed at creation; LOADING (a deferred response) ends with the first edit.
-        message.json["flags"] =
-            json!((flags(&message.json) & !(EPHEMERAL | LOADING)) | (before & EPHEMERAL));
+        json["flags"] = json!((flags(&json) & !(EPHEMERAL | LOADING)) | (before & EPHEMERAL));
         if before & LOADING == 0 {
-            message.json["edited_timestamp"] = json!(iso_now());
+            json["edited_timestamp"] = json!(iso_now());
         }
-        let json = message.json.clone();
+        message.json = json.clone();
+        message.files = kept;
         if !self.messages[&id].ephemeral {
             self.announce_message(id, "MESSAGE_UPDATE");
         }
@@ -384,9 +408,13 @@ impl World {
         channel: ChannelId,
         id: MessageId,
         body: &Value,
+        files: &[Upload],
     ) -> Result<Value, ApiError> {
         let perms = self.bot_access(channel)?;
         let (_, by_bot) = self.channel_message(channel, id)?;
+        if !files.is_empty() && !perms.contains(Permissions::ATTACH_FILES) {
+            return Err(errors::missing_permissions());
+        }
         if !by_bot {
             let only_flags = body
                 .as_object()
@@ -398,7 +426,7 @@ impl World {
                 return Err(errors::missing_permissions());
             }
         }
-        self.edit_message(id, body, CHANNEL_MESSAGE_FLAGS)
+        self.edit_message(id, body, CHANNEL_MESSAGE_FLAGS, files)
     }
 
     /// `DELETE /channels/{channel_id}/messages/{message_id}`: the bot's own, or with MANAGE_MESSAGES.
@@ -649,7 +677,7 @@ pub(crate) mod tests {
         ];
         let now = Instant::now();
         for body in &odd {
-            let _ = world.create_channel_message(channel, body, now);
+            let _ = world.create_channel_message(channel, body, &[], now);
         }
         let id = *world
             .messages
@@ -657,7 +685,7 @@ pub(crate) mod tests {
             .next()
             .expect("some odd bodies still make messages");
         for body in &odd {
-            let _ = world.edit_channel_message(channel, id, body);
+            let _ = world.edit_channel_message(channel, id, body, &[]);
         }
         assert!(
             world
@@ -671,7 +699,7 @@ pub(crate) mod tests {
         let (mut world, channel) = world();
         let body = json!({"content": "hi", "embeds": [{"title": "t", "fields": [{"name": "a", "value": "b"}]}]});
         let message = world
-            .create_channel_message(channel, &body, Instant::now())
+            .create_channel_message(channel, &body, &[], Instant::now())
             .unwrap();
         for field in [
             "id",

@@ -9,6 +9,7 @@ use crate::Inner;
 use crate::commands::Scope;
 use crate::errors::{self, ApiError};
 use crate::ids::{ApplicationId, ChannelId, CommandId, GuildId, InteractionId, MessageId, UserId};
+use crate::uploads::Upload;
 
 /// A successful response.
 pub(crate) enum Reply {
@@ -29,6 +30,8 @@ pub(crate) struct Call<'a> {
     pub params: Params,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// The `files[n]` of a multipart body.
+    pub files: Vec<Upload>,
     pub now: Instant,
 }
 
@@ -395,10 +398,13 @@ fn delete_command(c: &Call<'_>) -> Result<Reply, ApiError> {
 
 fn interaction_callback(c: &Call<'_>) -> Result<Reply, ApiError> {
     let id = InteractionId::new(c.id("interaction_id"));
-    let response =
-        c.inner
-            .world()
-            .interaction_callback(id, c.raw("interaction_token"), c.body(), c.now)?;
+    let response = c.inner.world().interaction_callback(
+        id,
+        c.raw("interaction_token"),
+        c.body(),
+        &c.files,
+        c.now,
+    )?;
     Ok(if c.flag("with_response") {
         Reply::Json(200, response)
     } else {
@@ -415,7 +421,7 @@ fn edit_response(c: &Call<'_>, message: Option<MessageId>) -> Result<Reply, ApiE
     let (app, token) = c.webhook();
     ok(c.inner
         .world()
-        .edit_response(app, token, message, c.body(), c.now)?)
+        .edit_response(app, token, message, c.body(), &c.files, c.now)?)
 }
 
 fn delete_response(c: &Call<'_>, message: Option<MessageId>) -> Result<Reply, ApiError> {
@@ -430,7 +436,7 @@ fn create_followup(c: &Call<'_>) -> Result<Reply, ApiError> {
     let (app, token) = c.webhook();
     ok(c.inner
         .world()
-        .create_followup(app, token, c.body(), c.now)?)
+        .create_followup(app, token, c.body(), &c.files, c.now)?)
 }
 
 fn get_channel(c: &Call<'_>) -> Result<Reply, ApiError> {
@@ -446,7 +452,7 @@ fn list_messages(c: &Call<'_>) -> Result<Reply, ApiError> {
 fn create_message(c: &Call<'_>) -> Result<Reply, ApiError> {
     ok(c.inner
         .world()
-        .create_channel_message(c.channel(), c.body(), c.now)?)
+        .create_channel_message(c.channel(), c.body(), &c.files, c.now)?)
 }
 
 fn get_message(c: &Call<'_>) -> Result<Reply, ApiError> {
@@ -460,7 +466,7 @@ fn get_message(c: &Call<'_>) -> Result<Reply, ApiError> {
 fn edit_message(c: &Call<'_>) -> Result<Reply, ApiError> {
     ok(c.inner
         .world()
-        .edit_channel_message(c.channel(), c.message(), c.body())?)
+        .edit_channel_message(c.channel(), c.message(), c.body(), &c.files)?)
 }
 
 fn delete_message(c: &Call<'_>) -> Result<Reply, ApiError> {

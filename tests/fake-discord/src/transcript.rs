@@ -1,7 +1,9 @@
 //! The transcript: every HTTP exchange and every gateway frame, in order, with timestamps; kept in memory
 //! and appended as JSON lines to `$FAKE_DISCORD_TRANSCRIPT` (or `Options::transcript_path`). The bot
 //! token never enters it: the Authorization header is reduced to "present, starts with `Bot `", and any
-//! string containing the token is masked.
+//! string containing the token is masked. A `multipart/form-data` request is recorded as its
+//! `payload_json` (the body) and its parts' names, filenames, content types, sizes and SHA-256 hashes,
+//! never the uploaded bytes: enough to see that a retry re-sent the same file.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -65,13 +67,30 @@ pub struct Exchange {
     pub auth: Auth,
     /// Request headers of interest (content-type, user-agent, host, x-audit-log-reason).
     pub headers: BTreeMap<String, String>,
-    /// The JSON body; a non-JSON body is recorded as a (possibly truncated) string.
+    /// The JSON body (of a multipart request, its `payload_json`); another body is recorded as a
+    /// (possibly truncated) string.
     pub body: Option<Value>,
+    /// The parts of a `multipart/form-data` body, in order; empty for other bodies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
     pub status: u16,
     /// Response headers of interest (rate limits, Retry-After).
     pub response_headers: BTreeMap<String, String>,
     pub response_body: Option<Value>,
     pub duration_ms: f64,
+}
+
+/// One part of a multipart request, without its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Part {
+    /// The `name` of its Content-Disposition (`payload_json`, `files[0]`…).
+    pub name: Option<String>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    /// Its length in bytes.
+    pub size: usize,
+    /// The SHA-256 of its bytes, in lowercase hex.
+    pub sha256: String,
 }
 
 /// Which way a gateway frame went.

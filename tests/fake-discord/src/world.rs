@@ -84,6 +84,8 @@ pub(crate) struct StoredMessage {
     pub json: Value,
     /// Ephemeral interaction responses exist only for the interaction, not in the channel.
     pub ephemeral: bool,
+    /// Its uploaded files' attachment objects, those shown in embeds or components included.
+    pub files: Vec<Value>,
 }
 
 /// Every piece of state of one fake.

@@ -9,3 +9,4 @@ mod rest;
 mod serenity_client;
 mod tls;
 mod transcript;
+mod uploads;
