@@ -45,6 +45,8 @@
 //! - Checking: `requests`, `transcript`, `violations` (the bot's invalid requests), `fake_bugs` (the
 //!   fake's own spec breaches and gaps), `assert_no_violations` (fails on either), `invalid_request_count`,
 //!   and `wait_until` for anything else.
+//! - Uploads: message, interaction and webhook routes take `multipart/form-data` as Discord does (see
+//!   `uploads`); an [`Exchange`]'s `parts` show what was uploaded, by size and SHA-256.
 //! - Faults: [`FakeDiscord::inject`] with a [`Fault`]; [`FakeDiscord::set_chaos`] for random failures at a
 //!   rate.
 //!

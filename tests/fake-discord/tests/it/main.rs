@@ -7,6 +7,7 @@ mod interactions;
 mod ratelimit;
 mod rest;
 mod serenity_client;
+mod serenity_uploads;
 mod tls;
 mod transcript;
 mod uploads;
