@@ -12,6 +12,7 @@ mod in_flight;
 pub(crate) mod limiter;
 pub mod sender;
 pub mod timer;
+pub mod upload;
 
 use std::future::Future;
 use std::sync::Arc;
