@@ -6,6 +6,9 @@
 //! the files an embed or component uses appear there instead of in `attachments` (message.mdx: the
 //! message's `attachments` are "any attached files that are not referenced in embeds or components").
 //!
+//! Attachment objects carry what Discord derives from the bytes: `content_type`, `width` and `height`
+//! of PNGs and GIFs, and the IS_ANIMATED flag of an animated GIF or APNG.
+//!
 //! Discord's error codes for these refusals are not documented; the fake's pointers and codes say
 //! which rule was broken. Filenames are cleaned the way Discord cleans them (spaces become `_`, other
 //! characters outside `[A-Za-z0-9._-]` go), and `attachment://` must name the cleaned name.
@@ -23,8 +26,9 @@ use crate::transcript::Part;
 pub(crate) const DEFAULT_SIZE_LIMIT: u64 = 10 * 1024 * 1024;
 /// message.mdx: up to 10 attachments (the spec's multipart schemas list `files[0]` to `files[9]`).
 const MAX_FILES: usize = 10;
-/// The IS_SPOILER attachment flag (message.mdx).
+/// Attachment flags (message.mdx); IS_ANIMATED is also the embed media flag of an animated image.
 const IS_SPOILER: u64 = 1 << 3;
+const IS_ANIMATED: u64 = 1 << 5;
 const CDN: &str = "https://cdn.discordapp.com/attachments";
 const MEDIA_PROXY: &str = "https://media.discordapp.net/attachments";
 const SCHEME: &str = "attachment://";
@@ -302,6 +306,9 @@ pub(crate) fn attach(
                             target[field] = v.clone();
                         }
                     }
+                    if file["flags"].as_u64().unwrap_or(0) & IS_ANIMATED != 0 {
+                        target["flags"] = json!(IS_ANIMATED);
+                    }
                 }
             }
         }
@@ -438,8 +445,14 @@ fn new_attachment(file: &Upload, entry: &Value, channel: &str, id: u64) -> Value
             attachment.insert(key.to_owned(), json!(text));
         }
     }
-    if spoiler {
-        attachment.insert("flags".to_owned(), json!(IS_SPOILER));
+    let flags = if spoiler { IS_SPOILER } else { 0 }
+        | if is_animated(&file.data) {
+            IS_ANIMATED
+        } else {
+            0
+        };
+    if flags != 0 {
+        attachment.insert("flags".to_owned(), json!(flags));
     }
     Value::Object(attachment)
 }
@@ -504,6 +517,70 @@ fn dimensions(data: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// Whether an image moves: an APNG (an `acTL` chunk before the image data) or a GIF of two or more
+/// frames.
+fn is_animated(data: &[u8]) -> bool {
+    if data.starts_with(PNG_SIGNATURE) {
+        let mut at = PNG_SIGNATURE.len();
+        while let (Some(length), Some(kind)) = (data.get(at..at + 4), data.get(at + 4..at + 8)) {
+            match kind {
+                b"acTL" => return true,
+                b"IDAT" => return false,
+                _ => {}
+            }
+            let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]);
+            // length, type, data, CRC
+            at = at.saturating_add(12).saturating_add(length as usize);
+        }
+        return false;
+    }
+    gif_frames(data) > 1
+}
+
+/// The image descriptors of a GIF, counted until its trailer or the end of the bytes.
+fn gif_frames(data: &[u8]) -> usize {
+    if !(data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a")) {
+        return 0;
+    }
+    // A colour table flagged in `packed` holds 3 × 2^(size + 1) bytes.
+    let table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3usize << ((packed & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let Some(&screen) = data.get(10) else {
+        return 0;
+    };
+    let mut at = 13 + table(screen);
+    let mut frames = 0;
+    loop {
+        at = match data.get(at) {
+            // An extension: label, then data sub-blocks.
+            Some(0x21) => at + 2,
+            Some(0x2C) => {
+                frames += 1;
+                let Some(&packed) = data.get(at + 9) else {
+                    return frames;
+                };
+                // The descriptor, its colour table, the LZW code size; then data sub-blocks.
+                at + 10 + table(packed) + 1
+            }
+            _ => return frames,
+        };
+        loop {
+            let Some(&size) = data.get(at) else {
+                return frames;
+            };
+            at += 1 + usize::from(size);
+            if size == 0 {
+                break;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,6 +608,49 @@ mod tests {
         assert_eq!(dimensions(&gif), Some((320, 200)));
         assert_eq!(dimensions(b"\x89PNG"), None);
         assert_eq!(dimensions(b"plain text"), None);
+    }
+
+    #[test]
+    fn animated_gifs_and_apngs_are_told_from_stills() {
+        let frame: &[u8] = &[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0];
+        let control: &[u8] = &[0x21, 0xF9, 4, 0, 10, 0, 0, 0];
+        let gif = |frames: usize| {
+            let mut bytes = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+            bytes.extend_from_slice(&[0; 6]); // a global table of two colours
+            for _ in 0..frames {
+                bytes.extend_from_slice(control);
+                bytes.extend_from_slice(frame);
+            }
+            bytes.push(0x3B);
+            bytes
+        };
+        assert_eq!(gif_frames(&gif(1)), 1);
+        assert_eq!(gif_frames(&gif(3)), 3);
+        assert!(!is_animated(&gif(1)));
+        assert!(is_animated(&gif(2)));
+        assert_eq!(
+            gif_frames(&gif(2)[..30]),
+            1,
+            "a cut-off GIF counts what it holds"
+        );
+
+        let chunk = |kind: &[u8], body: &[u8]| {
+            let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+            bytes.extend_from_slice(kind);
+            bytes.extend_from_slice(body);
+            bytes.extend_from_slice(&[0; 4]);
+            bytes
+        };
+        let png = |extra: &[u8]| {
+            let mut bytes = PNG_SIGNATURE.to_vec();
+            bytes.extend(chunk(b"IHDR", &[0; 13]));
+            bytes.extend_from_slice(extra);
+            bytes.extend(chunk(b"IDAT", &[0; 3]));
+            bytes.extend(chunk(b"acTL", &[0; 8]));
+            bytes
+        };
+        assert!(!is_animated(&png(&[])), "acTL after IDAT does not count");
+        assert!(is_animated(&png(&chunk(b"acTL", &[0; 8]))));
     }
 
     #[test]

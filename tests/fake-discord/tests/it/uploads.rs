@@ -31,6 +31,17 @@ fn gif(width: u16, height: u16) -> Vec<u8> {
     bytes
 }
 
+/// A GIF of `frames` one-pixel frames, each with its graphic control extension.
+fn animated_gif(frames: usize) -> Vec<u8> {
+    let mut bytes = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
+    for _ in 0..frames {
+        bytes.extend_from_slice(&[0x21, 0xF9, 4, 0, 10, 0, 0, 0]);
+        bytes.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0]);
+    }
+    bytes.push(0x3B);
+    bytes
+}
+
 /// A file part `files[n]` named `filename` (none: no filename in its Content-Disposition).
 fn file(filename: Option<&str>, bytes: Vec<u8>) -> FormPart {
     let part = FormPart::bytes(bytes);
@@ -135,6 +146,7 @@ async fn a_valid_upload_is_stored_with_its_attachment_objects() {
         (&gif["width"], &gif["height"], &gif["content_type"]),
         (&json!(64), &json!(48), &json!("image/gif"))
     );
+    assert!(gif.get("flags").is_none(), "a still GIF is not animated");
     let id = gif["id"].as_str().unwrap();
     assert_eq!(gif["url"], format!("{cdn}{id}/loop.gif"));
     let notes = &attachments[1];
@@ -202,6 +214,24 @@ async fn without_attachments_every_file_is_attached_and_names_are_cleaned() {
         only_violation(&w).problems[0].pointer,
         "/embeds/0/image/url"
     );
+}
+
+#[tokio::test]
+async fn animated_gifs_are_flagged_in_attachments_and_embeds() {
+    let w = World::start().await;
+    let path = format!("/channels/{}/messages", w.channel);
+    let payload = json!({"embeds": [{"image": {"url": "attachment://twist.gif"}}]});
+    let files = vec![
+        file(Some("twist.gif"), animated_gif(2)),
+        file(Some("loop.gif"), animated_gif(3)),
+        file(Some("still.gif"), animated_gif(1)),
+    ];
+    let (status, message) =
+        upload(&w, reqwest::Method::POST, &path, form(Some(payload), files)).await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(message["embeds"][0]["image"]["flags"], 32);
+    assert_eq!(message["attachments"][0]["flags"], 32, "IS_ANIMATED");
+    assert!(message["attachments"][1].get("flags").is_none());
 }
 
 #[tokio::test]
