@@ -68,6 +68,30 @@ async fn a_card_with_a_picture_and_the_edit_that_swaps_it_are_valid_uploads() {
     fake.assert_no_violations();
 }
 
+/// `Http::send_message(channel, files, &builder)` uploads only `files`: a builder carrying a picture
+/// sent with no files names an upload that is not there, which Discord refuses. Send builders with
+/// pictures through `ChannelId::send_message` (or hand their files over).
+#[tokio::test]
+async fn a_picture_left_out_of_the_request_is_refused() {
+    let fake = FakeDiscord::start(Options::default()).await.unwrap();
+    let guild = fake.add_guild("Team");
+    let channel = fake.add_text_channel(guild, "wellness");
+    let http = serenity::HttpBuilder::new(fake.token())
+        .proxy(fake.api_base())
+        .ratelimiter_disabled(true)
+        .build();
+    let picture = Picture::new("cat-cow", Format::Png, png(4, 4)).unwrap();
+    let card = serenity::CreateMessage::new()
+        .embed(picture.on_embed(serenity::CreateEmbed::new().title("Cat-cow")))
+        .with_picture(&picture);
+    let sent = http
+        .send_message(serenity::ChannelId::new(channel.get()), Vec::new(), &card)
+        .await;
+    assert!(sent.is_err(), "{sent:?}");
+    assert_eq!(fake.violations().len(), 1);
+    assert!(fake.messages(channel).is_empty());
+}
+
 #[test]
 fn a_poise_reply_carries_the_picture_as_an_upload() {
     let picture = Picture::new("twist", Format::Gif, b"GIF89a".to_vec()).unwrap();

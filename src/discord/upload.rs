@@ -8,6 +8,10 @@
 //! change leaves the embed without its picture; [`Picture::new`] cleans the name first. A file an embed
 //! shows is listed in the embed, not in the message's `attachments` (message.mdx).
 //!
+//! A builder's files travel only when serenity sends the builder itself (`ChannelId::send_message`,
+//! `Message::edit`, `create_response`…): `Http::send_message(channel, files, &builder)` uploads just
+//! `files`, and a builder whose picture is left out names an upload Discord then refuses.
+//!
 //! The bytes are shared, not copied: a post retried after a 5xx re-sends the very same bytes, with the
 //! same nonce, because the poster builds each attempt's message from the same fire and picture.
 
