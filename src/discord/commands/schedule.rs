@@ -12,7 +12,8 @@ use poise::serenity_prelude as serenity;
 use crate::discord::card::capitalise;
 use crate::discord::choice::Choice;
 use crate::discord::limiter::Route;
-use crate::discord::{Context, Error, reply};
+use crate::discord::reply::{reply, say};
+use crate::discord::{Context, Error};
 use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position, Vocabulary};
 use crate::domain::posting::{
     ChannelId, Claim, Fire, GuildId, NewSchedule, Pause, PostKind, PostingSchedule, RoleId,
@@ -608,14 +609,6 @@ async fn save(ctx: Context<'_>, schedule: &PostingSchedule) -> Result<(), Error>
     ctx.data().store.update_schedule(schedule).await?;
     ctx.data().schedules_changed.notify_one();
     Ok(())
-}
-
-async fn say(ctx: Context<'_>, text: String) -> Result<(), Error> {
-    reply(
-        ctx,
-        poise::CreateReply::default().content(text).ephemeral(true),
-    )
-    .await
 }
 
 /// "Stretch of the day in <#channel> · 09:00 mon-fri (Europe/Berlin) · mentions <@&role> · seated,
