@@ -382,3 +382,39 @@ async fn a_reply_that_meets_a_server_error_is_sent_again() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_command_the_bot_no_longer_has_gets_a_private_note() {
+    let app = spawn_app(Mode::Proxy).await;
+    // A global command left registered by an older version of the bot, which registers per guild.
+    let registered = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v10/applications/{}/commands",
+            app.fake.api_base(),
+            app.fake.application_id()
+        ))
+        .header("Authorization", format!("Bot {}", app.fake.token()))
+        .header("Content-Type", "application/json")
+        .body(r#"{"name": "breathe", "description": "Breathe along", "type": 1}"#)
+        .send()
+        .await
+        .expect("the fake answers");
+    assert!(registered.status().is_success(), "{registered:?}");
+
+    let reply = app
+        .fake
+        .invoke_command(app.guild, app.channel, app.member, "breathe", [])
+        .await
+        .expect("the fake delivers the command")
+        .wait_response(WAIT)
+        .await
+        .expect("the bot answers a command it does not know");
+    assert!(is_ephemeral(&reply), "{reply}");
+    let content = reply["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        content.contains("Please try again in a minute"),
+        "{content}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

@@ -131,18 +131,25 @@ pub async fn click_failed(
 }
 
 /// Answers an interaction for a command the bot does not know (Discord still showing an older set of
-/// commands), so the member is not left with "This interaction failed".
+/// commands), so the member is not left with "This interaction failed": a private note, or no
+/// suggestions while they type.
 pub async fn unknown_command(
     ctx: &serenity::Context,
     data: &Data,
     interaction: &serenity::CommandInteraction,
 ) {
-    let response = serenity::CreateInteractionResponse::Message(
-        serenity::CreateInteractionResponseMessage::new()
-            .content(STALE_COMMAND)
-            .ephemeral(true)
-            .allowed_mentions(no_pings()),
-    );
+    let response = if interaction.data.autocomplete().is_some() {
+        serenity::CreateInteractionResponse::Autocomplete(
+            serenity::CreateAutocompleteResponse::new(),
+        )
+    } else {
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(STALE_COMMAND)
+                .ephemeral(true)
+                .allowed_mentions(no_pings()),
+        )
+    };
     let sent = data
         .limiter
         .send(Route::InteractionCallback, || {
