@@ -226,7 +226,10 @@ async fn resume(
     if schedule.pause != Some(Pause::ByAdmin) {
         // It was paused because posting failed: make sure that is fixed before trying again.
         ctx.defer_ephemeral().await?;
-        let channel = serenity::ChannelId::new(schedule.channel.0);
+        // serenity's id constructor panics on 0, which only a damaged row holds.
+        let channel = std::num::NonZeroU64::new(schedule.channel.0)
+            .map(serenity::ChannelId::from)
+            .ok_or_else(|| Error::Internal(format!("schedule #{id} has channel id 0")))?;
         check_target(ctx, guild, Some(channel), None).await?;
     }
     let now = ctx.data().now();
