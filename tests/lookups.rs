@@ -313,28 +313,43 @@ async fn shutdown_closes_the_gateway_and_returns() {
 }
 
 #[tokio::test]
-async fn in_proxy_mode_the_bot_retries_a_rate_limited_reply() {
+async fn in_proxy_mode_the_bot_retries_a_rate_limited_reply_and_error_reply() {
     let app = spawn_app(Mode::Proxy).await;
-    let callback = "POST /interactions/{interaction_id}/{interaction_token}/callback";
-    app.fake.inject(Fault::RateLimited {
-        route: callback.into(),
-        retry_after: std::time::Duration::from_millis(300),
-        scope: RateLimitScope::User,
-        times: 1,
-    });
+    let rate_limit_the_next_callback = || {
+        app.fake.inject(Fault::RateLimited {
+            route: "POST /interactions/{interaction_id}/{interaction_token}/callback".into(),
+            retry_after: std::time::Duration::from_millis(300),
+            scope: RateLimitScope::User,
+            times: 1,
+        })
+    };
+    let callbacks = || -> Vec<u16> {
+        app.fake
+            .requests()
+            .iter()
+            .filter(|exchange| exchange.path.ends_with("/callback"))
+            .map(|exchange| exchange.status)
+            .collect()
+    };
+    rate_limit_the_next_callback();
     let reply = run_command(&app, "show", vec![opt("name", "cat-cow")]).await;
     assert_eq!(reply["data"]["embeds"][0]["title"], "Cat-Cow");
-    let callbacks: Vec<u16> = app
-        .fake
-        .requests()
-        .iter()
-        .filter(|exchange| exchange.path.ends_with("/callback"))
-        .map(|exchange| exchange.status)
-        .collect();
     assert_eq!(
-        callbacks,
+        callbacks(),
         [429, 204],
         "one 429, then the retry went through"
+    );
+
+    // A member's mistake is answered by the error handler, under the same limiter.
+    rate_limit_the_next_callback();
+    let refused = run_command(&app, "show", vec![opt("name", "zzzz")]).await;
+    assert!(is_ephemeral(&refused), "{refused}");
+    let content = refused["data"]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("No stretch is called `zzzz`"), "{content}");
+    assert_eq!(
+        callbacks(),
+        [429, 204, 429, 204],
+        "the error reply met one 429 and its retry went through"
     );
     app.fake.assert_no_violations();
     app.stop().await;
@@ -366,4 +381,40 @@ async fn a_reply_that_meets_a_server_error_is_sent_again() {
         app.fake.assert_no_violations();
         app.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_command_the_bot_no_longer_has_gets_a_private_note() {
+    let app = spawn_app(Mode::Proxy).await;
+    // A global command left registered by an older version of the bot, which registers per guild.
+    let registered = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v10/applications/{}/commands",
+            app.fake.api_base(),
+            app.fake.application_id()
+        ))
+        .header("Authorization", format!("Bot {}", app.fake.token()))
+        .header("Content-Type", "application/json")
+        .body(r#"{"name": "breathe", "description": "Breathe along", "type": 1}"#)
+        .send()
+        .await
+        .expect("the fake answers");
+    assert!(registered.status().is_success(), "{registered:?}");
+
+    let reply = app
+        .fake
+        .invoke_command(app.guild, app.channel, app.member, "breathe", [])
+        .await
+        .expect("the fake delivers the command")
+        .wait_response(WAIT)
+        .await
+        .expect("the bot answers a command it does not know");
+    assert!(is_ephemeral(&reply), "{reply}");
+    let content = reply["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        content.contains("Please try again in a minute"),
+        "{content}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
 }

@@ -68,10 +68,19 @@ async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
     let body = sent.body.expect("a JSON body");
     assert_eq!(body["enforce_nonce"], true);
     assert_eq!(
-        body["allowed_mentions"]["roles"],
-        serde_json::json!([role.get().to_string()])
+        body["allowed_mentions"],
+        serde_json::json!({"parse": [], "users": [], "roles": [role.get().to_string()]})
     );
-    assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+    // Of everything the bot sent (the admin's replies too), only the post pings, and only its role.
+    let pings = support::pings(&app.fake);
+    assert!(pings.problems.is_empty(), "{:#?}", pings.problems);
+    assert_eq!(
+        pings.roles,
+        [(
+            sent.method.clone() + " " + &sent.path,
+            vec![role.get().to_string()]
+        )]
+    );
     app.fake.assert_no_violations();
     app.stop().await;
 }

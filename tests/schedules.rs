@@ -43,6 +43,38 @@ impl Admin {
     async fn admin(&self, subcommand: &str, options: Vec<Opt>) -> Value {
         self.run(self.admin, subcommand, options).await
     }
+
+    /// `/schedule <subcommand>` as the admin, the interaction forged so that every mention of the id
+    /// `real` (an option's value, its resolved object) names `forged` instead: what a modified client
+    /// could send, which Discord's own client never would.
+    async fn forged(&self, subcommand: &str, options: Vec<Opt>, real: u64, forged: u64) -> Value {
+        let interaction = self
+            .app
+            .fake
+            .invoke_command_crafted(
+                self.app.guild,
+                self.app.channel,
+                self.admin,
+                "schedule",
+                [sub(subcommand, options)],
+                |data| {
+                    let text = data
+                        .to_string()
+                        .replace(&format!("\"{real}\""), &format!("\"{forged}\""));
+                    *data = serde_json::from_str(&text).expect("still JSON");
+                },
+            )
+            .await
+            .expect("the fake delivers the command");
+        assert!(
+            interaction
+                .payload()
+                .to_string()
+                .contains(&forged.to_string()),
+            "the forged id is in the payload"
+        );
+        final_message(&self.app, &interaction).await
+    }
 }
 
 /// The message a member finally sees: the callback's message, or, after a deferral, the edit or follow-up
@@ -382,6 +414,92 @@ async fn edit_changes_only_what_is_given() {
         )
         .await;
     assert!(text(&both).contains("not both"), "{both}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_channel_or_role_of_another_server_is_refused_whatever_the_interaction_carries() {
+    let admin = spawn_with_admin().await;
+    let fake = &admin.app.fake;
+    let (guild, channel) = (admin.app.guild, admin.app.channel);
+    // The bot is in the other server too, and may post there: only the server tells them apart.
+    let other = fake.add_guild("Elsewhere");
+    let their_channel = fake.add_text_channel(other, "their-wellness");
+    let their_role = fake.add_role(other, "their-stretchers", Permissions::empty());
+    let our_role = fake.add_role(guild, "stretchers", Permissions::empty());
+    let schedule = |role: Option<u64>| {
+        let mut options = vec![
+            opt("channel", channel.get()),
+            opt("times", "09:00"),
+            opt("tz", "UTC"),
+        ];
+        options.extend(role.map(|role| opt("role", role)));
+        options
+    };
+
+    let refused = admin
+        .forged("add", schedule(None), channel.get(), their_channel.get())
+        .await;
+    assert!(ephemeral(&refused), "{refused}");
+    assert!(
+        text(&refused).contains("that one belongs to another server"),
+        "{refused}"
+    );
+    let refused = admin
+        .forged(
+            "add",
+            schedule(Some(our_role.get())),
+            our_role.get(),
+            their_role.get(),
+        )
+        .await;
+    assert!(ephemeral(&refused), "{refused}");
+    assert!(
+        text(&refused).contains("That role belongs to another server"),
+        "{refused}"
+    );
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(listed.contains("No schedules yet"), "{listed}");
+
+    let added = admin.admin("add", schedule(None)).await;
+    assert!(text(&added).contains("Added schedule **#1**"), "{added}");
+    let refused = admin
+        .forged(
+            "edit",
+            vec![opt("id", 1), opt("channel", channel.get())],
+            channel.get(),
+            their_channel.get(),
+        )
+        .await;
+    assert!(
+        ephemeral(&refused) && text(&refused).contains("belongs to another server"),
+        "{refused}"
+    );
+    let refused = admin
+        .forged(
+            "edit",
+            vec![opt("id", 1), opt("role", our_role.get())],
+            our_role.get(),
+            their_role.get(),
+        )
+        .await;
+    assert!(
+        ephemeral(&refused) && text(&refused).contains("That role belongs to another server"),
+        "{refused}"
+    );
+    let listed = text(&admin.admin("list", vec![]).await);
+    assert!(
+        listed.contains(&format!("<#{channel}>")) && !listed.contains("mentions"),
+        "the schedule kept its channel and has no role: {listed}"
+    );
+    let edited = admin
+        .admin("edit", vec![opt("id", 1), opt("role", our_role.get())])
+        .await;
+    assert!(
+        text(&edited).contains(&format!("mentions <@&{our_role}>")),
+        "a role of this server is fine: {edited}"
+    );
     admin.app.fake.assert_no_violations();
     admin.app.stop().await;
 }

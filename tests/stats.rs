@@ -194,6 +194,39 @@ async fn a_post_whose_schedule_was_removed_counts_in_the_servers_zone() {
 }
 
 #[tokio::test]
+async fn a_press_the_bot_fails_to_handle_gets_a_private_apology() {
+    let app = spawn_app_at(Mode::Proxy, utc(JUST_BEFORE_NINE)).await;
+    add_schedule(&app, vec![opt("times", "09:00"), opt("tz", "UTC")]).await;
+    let (post, did_it) = scheduled_post(&app, 1).await;
+    // The press reads the posting schedule's zone, and its row has been damaged since the post.
+    let connection = rusqlite::Connection::open(app.database()).unwrap();
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let damaged = connection
+        .execute(
+            "UPDATE schedules SET zone = 'Mars/Olympus_Mons' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(damaged, 1);
+
+    let answer = press(&app, app.member, post, &did_it).await;
+    assert!(is_ephemeral(&answer), "{answer}");
+    assert!(
+        content(&answer).contains("Sorry, something went wrong on our side"),
+        "{answer}"
+    );
+    assert_eq!(
+        count_rows(&app, "SELECT COUNT(*) FROM check_ins"),
+        0,
+        "nothing was counted"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_streak_spans_the_dst_change_and_a_missed_day_breaks_it() {
     // A 00:30 stretch in New York. Clocks jump forward at 02:00 on Sunday 2027-03-14, so the Monday
     // press comes 23 hours after Sunday's: with a fixed UTC-5 offset it would land on Sunday again.

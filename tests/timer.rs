@@ -10,7 +10,10 @@ use fake_discord::{
 };
 use serde_json::Value;
 use stretchbot::domain::timer_plan::{TimerPlan, plan};
-use support::{Mode, Setup, TestApp, WAIT, quick_pacing, quick_timer_catalog, spawn_app_with};
+use support::{
+    Mode, Setup, TestApp, WAIT, assert_pings_nobody, quick_pacing, quick_timer_catalog,
+    spawn_app_with,
+};
 
 const EDIT_ORIGINAL: &str = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original";
 
@@ -201,6 +204,8 @@ async fn a_timer_shows_every_step_in_order_with_its_labels_and_one_edit_per_step
         assert!(content.contains(expected), "{content}");
         assert!(content.contains("Streak: 1 day"), "{content}");
     }
+    // The timer names its starter on every step and at the finish, and pings nobody.
+    assert_pings_nobody(&app.fake);
     app.fake.assert_no_violations();
     app.stop().await;
 }
@@ -320,6 +325,7 @@ async fn only_the_starter_or_a_message_manager_controls_a_timer() {
     );
     assert_eq!(button_ids(&message), ["timer-start:cat-cow"]);
 
+    assert_pings_nobody(&app.fake);
     app.fake.assert_no_violations();
     app.stop().await;
 }
@@ -431,6 +437,7 @@ async fn shutting_down_marks_running_timers_interrupted() {
         );
         assert_eq!(button_ids(&message).len(), 1, "only Start again: {message}");
     }
+    assert_pings_nobody(&fake);
     fake.assert_no_violations();
 }
 

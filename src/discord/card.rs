@@ -5,7 +5,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::domain::catalog::{Entry, SAFETY_LINE, StretchId, Vocabulary};
+use crate::domain::catalog::{Entry, SAFETY_LINE, Vocabulary};
 
 /// Discord's embed limits (message.mdx, "Embed Limits").
 pub mod limits {
@@ -17,18 +17,6 @@ pub mod limits {
     pub const FOOTER: usize = 2048;
     /// Title, description, field names and values, footer text and author name together.
     pub const TOTAL: usize = 6000;
-}
-
-/// Prefix of the "Start timer" button's custom id, `timer-start:<stretch id>` (at most 76 characters of
-/// Discord's 100); the timer commands answer the click.
-pub const START_TIMER_BUTTON: &str = "timer-start";
-
-/// The button under a card that starts a guided timer for its stretch.
-pub fn start_timer_button(stretch: &StretchId) -> serenity::CreateButton {
-    serenity::CreateButton::new(format!("{START_TIMER_BUTTON}:{stretch}"))
-        .label("Start timer")
-        .emoji('⏱')
-        .style(serenity::ButtonStyle::Primary)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{Context, Data};
+use super::{Context, Data, reply};
 use crate::domain::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,22 +43,21 @@ impl Error {
     }
 }
 
-const APOLOGY: &str = "Sorry, something went wrong on our side. Please try again in a moment.";
-
-/// Answers every failed command ephemerally: the member's own mistake with how to fix it, our failures
-/// with an apology (and a log line for us).
+/// Answers every failed command privately, through [`reply::error_reply`]: the member's own mistake
+/// with how to fix it, our failures with an apology (and a log line with the cause for us).
 pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as Failed;
     let (ctx, message): (Context<'_>, String) = match error {
-        poise::FrameworkError::Command {
+        Failed::Command {
             error: Error::User(message),
             ctx,
             ..
         } => (ctx, message),
-        poise::FrameworkError::Command { error, ctx, .. } => {
+        Failed::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, %error, "command failed");
-            (ctx, APOLOGY.to_owned())
+            (ctx, reply::APOLOGY.to_owned())
         }
-        poise::FrameworkError::ArgumentParse {
+        Failed::ArgumentParse {
             error, input, ctx, ..
         } => {
             let input = input
@@ -71,26 +70,41 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 ),
             )
         }
-        poise::FrameworkError::CommandStructureMismatch {
+        Failed::CommandStructureMismatch {
             description, ctx, ..
         } => {
             tracing::warn!(%description, "Discord's command differs from ours; re-registering on next start fixes it");
             (
                 poise::Context::Application(ctx),
-                "This command has changed since Discord last loaded it. Please try again in a minute.".to_owned(),
+                reply::STALE_COMMAND.to_owned(),
             )
         }
-        other => {
-            if let Err(error) = poise::builtins::on_error(other).await {
-                tracing::error!(%error, "could not report an error to Discord");
-            }
+        Failed::GuildOnly { ctx, .. } => (
+            ctx,
+            "This command works in a server only. Run it in one of your server's channels."
+                .to_owned(),
+        ),
+        Failed::UnknownInteraction {
+            framework,
+            interaction,
+            ..
+        } => {
+            tracing::warn!(command = %interaction.data.name, "a command the bot does not know was run");
+            reply::unknown_command(framework.serenity_context, framework.user_data, interaction)
+                .await;
             return;
         }
+        // Anything else that happened to a member's command (a panic, a failed check) is ours.
+        other => match other.ctx() {
+            Some(ctx) => {
+                tracing::error!(command = %ctx.command().qualified_name, error = %other, "command failed");
+                (ctx, reply::APOLOGY.to_owned())
+            }
+            None => {
+                tracing::error!(error = %other, "the bot failed outside a command");
+                return;
+            }
+        },
     };
-    let reply = poise::CreateReply::default()
-        .content(message)
-        .ephemeral(true);
-    if let Err(error) = ctx.send(reply).await {
-        tracing::error!(%error, "could not send an error reply");
-    }
+    reply::error_reply(ctx, message).await;
 }

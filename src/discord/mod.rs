@@ -4,12 +4,14 @@
 //! [`run`] connects, registers the commands, answers interactions and, when `shutdown` resolves, closes the
 //! gateway and lets replies in flight finish.
 
+mod buttons;
 pub mod card;
 mod choice;
 mod commands;
 mod error;
 mod in_flight;
 pub(crate) mod limiter;
+mod reply;
 pub mod sender;
 pub mod timer;
 pub mod upload;
@@ -224,15 +226,6 @@ pub async fn run(
     Ok(())
 }
 
-/// Sends a command's reply, under the bot's own rate limits in proxy mode.
-pub async fn reply(ctx: Context<'_>, reply: poise::CreateReply) -> Result<(), Error> {
-    ctx.data()
-        .limiter
-        .send(Route::InteractionCallback, || ctx.send(reply.clone()))
-        .await?;
-    Ok(())
-}
-
 async fn register(
     ctx: &serenity::Context,
     limiter: &Limiter,
@@ -272,7 +265,8 @@ async fn on_event(
             interaction: serenity::Interaction::Component(click),
         } => {
             let _working = data.in_flight.enter();
-            commands::on_click(ctx, click, data).await
+            commands::on_click(ctx, click, data).await;
+            Ok(())
         }
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::card::{self, Card};
-use super::commands::stats::{did_it_button, team_card};
+use super::buttons::{did_it_button, start_timer_button};
+use super::card::Card;
+use super::commands::team_card;
 use super::limiter::{Limiter, Route};
+use super::reply::only_role;
 use crate::domain::posting::{ChannelId, MessageId};
 use crate::poster::{Body, Outgoing, PostSender, SendError};
 
@@ -118,16 +120,15 @@ fn message_for(post: &Outgoing<'_>) -> Result<serenity::CreateMessage, SendError
         .transpose()?;
     // An explicit list, never serenity's default: `parse` stays empty, so neither @everyone nor a user
     // nor another role mentioned in a card can ping anyone.
-    let allowed_mentions = serenity::CreateAllowedMentions::new().roles(role);
     let mut message = serenity::CreateMessage::new()
         .embed(card_for(post).embed())
-        .allowed_mentions(allowed_mentions)
+        .allowed_mentions(only_role(role))
         .nonce(serenity::Nonce::String(post.fire.nonce()))
         .enforce_nonce(true);
     if let Body::Stretch(entry) = &post.body {
         // Timer and check-in right under the card: doing the stretch and saying so is one tap each.
         message = message.components(vec![serenity::CreateActionRow::Buttons(vec![
-            card::start_timer_button(&entry.id),
+            start_timer_button(&entry.id),
             did_it_button(&entry.id, Some(post.fire.schedule)),
         ])]);
     }

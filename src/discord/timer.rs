@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use poise::serenity_prelude as serenity;
 use serenity::Builder as _;
 
-use super::card::{start_timer_button, truncate};
-use super::commands::respond;
-use super::commands::stats::did_it_button;
+use super::buttons::{TIMER_CONTROL, did_it_button, start_timer_button};
+use super::card::truncate;
 use super::limiter::{Limiter, Route};
+use super::reply::{Answer, no_pings, respond};
 use super::{Data, Error};
 use crate::domain::catalog::{Entry, SAFETY_LINE, StretchId, duration_in_words};
 use crate::domain::posting::{ChannelId, UserId};
@@ -28,9 +28,6 @@ use crate::timer::{Screen, ShowError, StartError, TimerId, Timers};
 
 /// The running timers of the bot, shown on Discord.
 pub type DiscordTimers = Timers<DiscordScreen>;
-
-/// Prefix of the controls' custom ids: `timer:<action>:<timer id>`.
-pub const CONTROL_BUTTON: &str = "timer";
 
 /// The longest plan the bot times: 13 minutes, leaving two of the token's 15 for edits a rate limit
 /// delays.
@@ -69,6 +66,7 @@ impl Screen for DiscordScreen {
         let view = TimerView::new(frame, &self.name, self.caution.as_deref(), self.owner);
         let edit = serenity::EditInteractionResponse::new()
             .embed(view.embed())
+            .allowed_mentions(no_pings())
             .components(buttons(frame, self.id, &self.stretch));
         let result = self
             .limiter
@@ -199,7 +197,7 @@ pub async fn on_start_click(
                 ctx,
                 data,
                 click,
-                serenity::CreateInteractionResponse::Message(
+                Answer::Message(
                     serenity::CreateInteractionResponseMessage::new()
                         .embed(embed)
                         .components(components),
@@ -236,13 +234,12 @@ pub async fn on_control_click(
             ctx,
             data,
             click,
-            serenity::CreateInteractionResponse::Message(
+            Answer::Message(
                 serenity::CreateInteractionResponseMessage::new()
                     .content(format!(
                         "This is <@{}>'s timer: only they, or someone who can manage messages, can control it. Start your own:",
                         handle.owner
                     ))
-                    .allowed_mentions(serenity::CreateAllowedMentions::new())
                     .components(vec![serenity::CreateActionRow::Buttons(vec![
                         start_timer_button(&handle.screen.stretch),
                     ])])
@@ -253,13 +250,7 @@ pub async fn on_control_click(
     }
     // Acknowledged without a change: the timer's painter edits the message, so every change goes
     // through one place, in order.
-    respond(
-        ctx,
-        data,
-        click,
-        serenity::CreateInteractionResponse::Acknowledge,
-    )
-    .await?;
+    respond(ctx, data, click, Answer::Acknowledge).await?;
     handle.screen.refresh_token(&click.token);
     // `false`: the timer ended meanwhile, and its message already says so.
     handle.act(action).await;
@@ -267,7 +258,7 @@ pub async fn on_control_click(
 }
 
 fn control_id(action: Action, timer: TimerId) -> String {
-    format!("{CONTROL_BUTTON}:{}:{}", action.as_str(), timer.0)
+    format!("{TIMER_CONTROL}:{}:{}", action.as_str(), timer.0)
 }
 
 /// Parses what follows `timer:`.

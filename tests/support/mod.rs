@@ -313,3 +313,84 @@ impl Drop for BotProcess {
         }
     }
 }
+
+/// What the messages the bot sent may ping, read from the fake's transcript: every reply, follow-up,
+/// edit through an interaction's webhook and channel post or edit, accepted or not.
+pub struct Pings {
+    /// How many message bodies were read.
+    pub messages: usize,
+    /// Bodies that leave `allowed_mentions` to Discord's default (which pings every user mentioned),
+    /// or that let a user, @everyone / @here or the replied-to member be pinged.
+    pub problems: Vec<String>,
+    /// `(request, roles)` for each body that may ping roles.
+    pub roles: Vec<(String, Vec<String>)>,
+}
+
+pub fn pings(fake: &FakeDiscord) -> Pings {
+    let mut pings = Pings {
+        messages: 0,
+        problems: Vec::new(),
+        roles: Vec::new(),
+    };
+    for exchange in fake.requests() {
+        let Some(body) = &exchange.body else { continue };
+        let path = &exchange.path;
+        let message = if path.ends_with("/callback") {
+            // 4: a message; 7: the clicked message, updated. Deferrals (5, 6), autocomplete choices (8)
+            // and modals (9) carry no message.
+            match body["type"].as_u64() {
+                Some(4 | 7) => &body["data"],
+                _ => continue,
+            }
+        } else if path.contains("/webhooks/")
+            || path.ends_with("/messages")
+            || path.contains("/messages/")
+        {
+            if !matches!(exchange.method.as_str(), "POST" | "PATCH") {
+                continue;
+            }
+            body
+        } else {
+            continue;
+        };
+        pings.messages += 1;
+        let request = format!("{} {path}", exchange.method);
+        let allowed = &message["allowed_mentions"];
+        if !allowed.is_object() {
+            pings.problems.push(format!(
+                "{request}: no explicit allowed_mentions: {message}"
+            ));
+            continue;
+        }
+        let listed = |key: &str| allowed[key].as_array().is_some_and(|list| !list.is_empty());
+        if listed("parse") || listed("users") || allowed["replied_user"] == true {
+            pings
+                .problems
+                .push(format!("{request}: may ping members: {allowed}"));
+        }
+        if listed("roles") {
+            let roles = allowed["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|role| role.as_str().unwrap_or_default().to_owned())
+                .collect();
+            pings.roles.push((request, roles));
+        }
+    }
+    pings
+}
+
+/// Fails the test unless the bot sent messages and every one of them states `allowed_mentions` that
+/// pings nobody.
+#[track_caller]
+pub fn assert_pings_nobody(fake: &FakeDiscord) {
+    let pings = pings(fake);
+    assert!(pings.messages > 0, "the bot sent no message");
+    assert!(
+        pings.problems.is_empty() && pings.roles.is_empty(),
+        "{:#?}\n{:#?}",
+        pings.problems,
+        pings.roles
+    );
+}

@@ -12,7 +12,8 @@ use poise::serenity_prelude as serenity;
 use crate::discord::card::capitalise;
 use crate::discord::choice::Choice;
 use crate::discord::limiter::Route;
-use crate::discord::{Context, Error, reply};
+use crate::discord::reply::{reply, say};
+use crate::discord::{Context, Error};
 use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position, Vocabulary};
 use crate::domain::posting::{
     ChannelId, Claim, Fire, GuildId, NewSchedule, Pause, PostKind, PostingSchedule, RoleId,
@@ -92,7 +93,7 @@ async fn add(
         .ok_or_else(|| Error::user("Give `times` (like 09:00) or a `cron` expression."))?;
     let zone = zone_or_default(ctx, guild, tz.as_deref()).await?;
     ctx.defer_ephemeral().await?;
-    check_bot_can_post(ctx, guild, channel).await?;
+    check_target(ctx, guild, Some(channel), role).await?;
 
     let schedule = Schedule::new(zone, cadence);
     let now = ctx.data().now();
@@ -225,7 +226,11 @@ async fn resume(
     if schedule.pause != Some(Pause::ByAdmin) {
         // It was paused because posting failed: make sure that is fixed before trying again.
         ctx.defer_ephemeral().await?;
-        check_bot_can_post(ctx, guild, serenity::ChannelId::new(schedule.channel.0)).await?;
+        // serenity's id constructor panics on 0, which only a damaged row holds.
+        let channel = std::num::NonZeroU64::new(schedule.channel.0)
+            .map(serenity::ChannelId::from)
+            .ok_or_else(|| Error::Internal(format!("schedule #{id} has channel id 0")))?;
+        check_target(ctx, guild, Some(channel), None).await?;
     }
     let now = ctx.data().now();
     schedule.pause = None;
@@ -318,9 +323,11 @@ async fn edit(
     if schedule.kind == PostKind::TeamSummary && !schedule.filters.is_empty() {
         return Err(filters_on_summary());
     }
-    if let Some(channel) = channel {
+    if channel.is_some() || role.is_some() {
         ctx.defer_ephemeral().await?;
-        check_bot_can_post(ctx, guild, channel).await?;
+        check_target(ctx, guild, channel, role).await?;
+    }
+    if let Some(channel) = channel {
         schedule.channel = ChannelId(channel.get());
         if matches!(
             schedule.pause,
@@ -506,26 +513,48 @@ fn require_manage_server(ctx: Context<'_>) -> Result<GuildId, Error> {
     Ok(GuildId(guild.get()))
 }
 
-/// Refuses a channel the bot could not post cards in, naming what is missing.
-async fn check_bot_can_post(
+/// Refuses a channel or a role of another server, and a channel the bot could not post cards in (naming
+/// what is missing). Checked against Discord's own copy of the channel and the server, never against the
+/// interaction's: whatever an interaction carries, a schedule only ever posts in, and pings, its server.
+async fn check_target(
     ctx: Context<'_>,
     guild: GuildId,
-    channel: serenity::ChannelId,
+    channel: Option<serenity::ChannelId>,
+    role: Option<serenity::RoleId>,
 ) -> Result<(), Error> {
     let http = ctx.http();
     let guild_id = serenity::GuildId::new(guild.0);
     let bot = ctx.framework().bot_id;
-    let (partial_guild, member, target) = tokio::try_join!(
-        limited(ctx, || http.get_guild(guild_id)),
-        limited(ctx, || http.get_member(guild_id, bot)),
-        limited(ctx, || http.get_channel(channel)),
-    )?;
-    let serenity::Channel::Guild(target) = target else {
-        return Err(Error::user(
-            "Pick a text channel of this server for the posts.",
-        ));
+    let in_channel = async {
+        match channel {
+            Some(channel) => tokio::try_join!(
+                limited(ctx, || http.get_member(guild_id, bot)),
+                limited(ctx, || http.get_channel(channel)),
+            )
+            .map(Some),
+            None => Ok(None),
+        }
     };
-    let permissions = partial_guild.user_permissions_in(&target, &member);
+    let (server, in_channel) =
+        match tokio::try_join!(limited(ctx, || http.get_guild(guild_id)), in_channel) {
+            Err(error) if is_out_of_sight(&error) => return Err(unusable_channel()),
+            other => other?,
+        };
+    if role.is_some_and(|role| !server.roles.contains_key(&role)) {
+        return Err(Error::user(
+            "That role belongs to another server. Pick a role of this server to mention, or leave `role` out.",
+        ));
+    }
+    let (Some(channel), Some((member, target))) = (channel, in_channel) else {
+        return Ok(());
+    };
+    let serenity::Channel::Guild(target) = target else {
+        return Err(unusable_channel());
+    };
+    if target.guild_id != guild_id {
+        return Err(unusable_channel());
+    }
+    let permissions = server.user_permissions_in(&target, &member);
     let missing: Vec<&str> = POSTING_PERMISSIONS
         .iter()
         .filter(|(needed, _)| !permissions.contains(*needed))
@@ -544,6 +573,22 @@ async fn check_bot_can_post(
             }
         )))
     }
+}
+
+fn unusable_channel() -> Error {
+    Error::user(
+        "Pick a text channel of this server for the posts: that one belongs to another server, or I can't see it.",
+    )
+}
+
+/// Discord's answer for a channel that does not exist or that the bot cannot see (10003 Unknown
+/// Channel, 50001 Missing Access), such as one of a server the bot is not in.
+fn is_out_of_sight(error: &serenity::Error) -> bool {
+    matches!(
+        error,
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response))
+            if matches!(response.error.code, 10003 | 50001)
+    )
 }
 
 /// A REST call of ours, under the bot's own rate limits in proxy mode.
@@ -608,14 +653,6 @@ async fn save(ctx: Context<'_>, schedule: &PostingSchedule) -> Result<(), Error>
     ctx.data().store.update_schedule(schedule).await?;
     ctx.data().schedules_changed.notify_one();
     Ok(())
-}
-
-async fn say(ctx: Context<'_>, text: String) -> Result<(), Error> {
-    reply(
-        ctx,
-        poise::CreateReply::default().content(text).ephemeral(true),
-    )
-    .await
 }
 
 /// "Stretch of the day in <#channel> · 09:00 mon-fri (Europe/Berlin) · mentions <@&role> · seated,

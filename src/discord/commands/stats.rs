@@ -8,9 +8,10 @@
 use chrono::{Days, NaiveDate};
 use poise::serenity_prelude as serenity;
 
-use super::{respond, respond_privately};
+use crate::discord::buttons::{FORGET, parse_did_it};
 use crate::discord::card::{Card, Field};
-use crate::discord::{Context, Data, Error, reply};
+use crate::discord::reply::{Answer, reply, respond, respond_privately, say};
+use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{Catalog, StretchId};
 use crate::domain::participation::{
     CheckIn, MemberStats, TeamStats, WEEK_STARTS_ON, local_day, member_stats, week_of,
@@ -18,12 +19,6 @@ use crate::domain::participation::{
 use crate::domain::posting::{GuildId, ScheduleId, UserId};
 use crate::domain::schedule::Zone;
 use crate::domain::store::{Store, load_team_stats};
-
-/// Prefix of the "I did it" button's custom id: `did-it:<stretch id>[:<schedule id>]`, at most
-/// 7 + 64 + 1 + 20 characters of Discord's 100.
-pub const DID_IT_BUTTON: &str = "did-it";
-/// Prefix of forget-me's buttons: `stats-forget:confirm:<user id>` and `stats-forget:cancel:<user id>`.
-pub const FORGET_BUTTON: &str = "stats-forget";
 
 /// The longest bar of the per-day chart, in blocks; longer weeks are scaled down to it.
 const LONGEST_BAR: u32 = 16;
@@ -105,10 +100,10 @@ async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
         .await;
     }
     let buttons = serenity::CreateActionRow::Buttons(vec![
-        serenity::CreateButton::new(format!("{FORGET_BUTTON}:confirm:{user}"))
+        serenity::CreateButton::new(format!("{FORGET}:confirm:{user}"))
             .label("Delete my check-ins")
             .style(serenity::ButtonStyle::Danger),
-        serenity::CreateButton::new(format!("{FORGET_BUTTON}:cancel:{user}"))
+        serenity::CreateButton::new(format!("{FORGET}:cancel:{user}"))
             .label("Cancel")
             .style(serenity::ButtonStyle::Secondary),
     ]);
@@ -153,30 +148,8 @@ async fn hide_me(
     .await
 }
 
-/// The "I did it" button: under a daily post (`schedule` given, so the day is counted in that schedule's
-/// zone) or at the end of a timer (`None`: the server's zone).
-pub fn did_it_button(stretch: &StretchId, schedule: Option<ScheduleId>) -> serenity::CreateButton {
-    let custom_id = match schedule {
-        Some(schedule) => format!("{DID_IT_BUTTON}:{stretch}:{schedule}"),
-        None => format!("{DID_IT_BUTTON}:{stretch}"),
-    };
-    serenity::CreateButton::new(custom_id)
-        .label("I did it")
-        .emoji('✅')
-        .style(serenity::ButtonStyle::Success)
-}
-
-/// Parses what follows `did-it:`.
-fn parse_did_it(id: &str) -> Option<(StretchId, Option<ScheduleId>)> {
-    let (stretch, schedule) = match id.split_once(':') {
-        Some((stretch, schedule)) => (stretch, Some(ScheduleId(schedule.parse().ok()?))),
-        None => (id, None),
-    };
-    Some((StretchId::parse(stretch).ok()?, schedule))
-}
-
 /// Records the clicking member's check-in for their local day and tells them their streak.
-pub async fn on_did_it(
+pub(super) async fn on_did_it(
     ctx: &serenity::Context,
     click: &serenity::ComponentInteraction,
     data: &Data,
@@ -240,7 +213,7 @@ async fn check_in_zone(
 }
 
 /// Forget-me's confirm and cancel. Only the member who asked can act on them.
-pub async fn on_forget(
+pub(super) async fn on_forget(
     ctx: &serenity::Context,
     click: &serenity::ComponentInteraction,
     data: &Data,
@@ -274,7 +247,7 @@ pub async fn on_forget(
         ctx,
         data,
         click,
-        serenity::CreateInteractionResponse::UpdateMessage(
+        Answer::Update(
             serenity::CreateInteractionResponseMessage::new()
                 .content(content)
                 .components(Vec::new()),
@@ -382,7 +355,7 @@ pub fn team_card(stats: &TeamStats, title: &str, today: NaiveDate, zone_line: &s
 }
 
 /// Which zone days are counted in, for a card's footer: the server's, or UTC while it has none.
-pub fn zone_line(zone: Option<Zone>) -> String {
+fn zone_line(zone: Option<Zone>) -> String {
     match zone {
         Some(zone) => format!("Days are counted in {zone}."),
         None => {
@@ -437,14 +410,6 @@ fn guild_of(ctx: Context<'_>) -> Result<GuildId, Error> {
         .ok_or_else(|| Error::user("Stats belong to a server; use this command in one."))
 }
 
-async fn say(ctx: Context<'_>, text: String) -> Result<(), Error> {
-    reply(
-        ctx,
-        poise::CreateReply::default().content(text).ephemeral(true),
-    )
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -458,23 +423,6 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn did_it_ids_round_trip_and_fit_discord() {
-        let longest = StretchId::parse(&"a".repeat(64)).unwrap();
-        for schedule in [None, Some(ScheduleId(i64::MAX)), Some(ScheduleId(3))] {
-            let id = format!(
-                "{DID_IT_BUTTON}:{longest}{}",
-                schedule.map(|s| format!(":{s}")).unwrap_or_default()
-            );
-            assert!(id.len() <= 100, "{id}");
-            let rest = id.strip_prefix("did-it:").unwrap();
-            assert_eq!(parse_did_it(rest), Some((longest.clone(), schedule)));
-        }
-        for tampered in ["", "Cat Cow", "cat-cow:", "cat-cow:x", "cat-cow:1:2"] {
-            assert_eq!(parse_did_it(tampered), None, "{tampered}");
-        }
     }
 
     #[test]

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::respond;
-use crate::discord::card::{Card, start_timer_button, truncate};
+use crate::discord::buttons::{LIST_PAGE, start_timer_button};
+use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
+use crate::discord::reply::{Answer, reply, respond};
 use crate::discord::timer::{self, Starter};
-use crate::discord::{Context, Data, Error, reply};
+use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
@@ -20,8 +21,6 @@ use crate::domain::timer_plan::{Intensity, PlanSettings};
 const AUTOCOMPLETE_CHOICES: usize = 25;
 /// Entries per page of `/stretch list`.
 const PAGE_SIZE: usize = 8;
-/// Prefix of the list's paging buttons' custom ids.
-pub const LIST_BUTTON: &str = "stretch-list";
 
 /// Look up a stretch, pick one at random, or browse the catalog.
 #[poise::command(
@@ -288,7 +287,7 @@ fn list_button_id(page: usize, filters: &Filters) -> String {
         value.map_or("-", T::as_str)
     }
     format!(
-        "{LIST_BUTTON}:{page}:{}:{}:{}:{}",
+        "{LIST_PAGE}:{page}:{}:{}:{}:{}",
         part(filters.position),
         part(
             filters
@@ -321,7 +320,7 @@ fn parse_list_button_id(id: &str) -> Option<(usize, Filters)> {
 }
 
 /// Turns the list to the clicked page.
-pub async fn on_list_page(
+pub(super) async fn on_list_page(
     ctx: &serenity::Context,
     click: &serenity::ComponentInteraction,
     data: &Data,
@@ -335,7 +334,7 @@ pub async fn on_list_page(
         ctx,
         data,
         click,
-        serenity::CreateInteractionResponse::UpdateMessage(
+        Answer::Update(
             serenity::CreateInteractionResponseMessage::new()
                 .embed(page.embed())
                 .components(page.buttons()),

@@ -170,13 +170,15 @@ pub(crate) struct StoredInteraction {
 
 impl World {
     /// Builds and dispatches INTERACTION_CREATE for `/name …options` (type 2), or for an autocomplete
-    /// request (type 4) when one option is [`focused`].
+    /// request (type 4) when one option is [`focused`]. `craft` may change the interaction's `data` (its
+    /// options and resolved objects) after the client's checks, before it is sent.
     pub fn command_interaction(
         &mut self,
         place: Place,
         name: &str,
         options: &[Opt],
         kind: u8,
+        craft: impl FnOnce(&mut Value),
     ) -> Result<Dispatched, InvokeError> {
         self.check_place(place, Permissions::USE_APPLICATION_COMMANDS)?;
         // Slash commands (type 1) by name; a guild's own command before a global one.
@@ -229,6 +231,7 @@ impl World {
         if let Scope::Guild(g) = command.scope {
             data["guild_id"] = json!(g);
         }
+        craft(&mut data);
         self.dispatch_interaction(place, kind, data, None)
     }
 

@@ -655,6 +655,23 @@ impl FakeDiscord {
         name: &str,
         options: impl IntoIterator<Item = Opt>,
     ) -> Result<Interaction, InvokeError> {
+        self.invoke_command_crafted(guild, channel, member, name, options, |_| {})
+            .await
+    }
+
+    /// Like [`invoke_command`](Self::invoke_command), then `craft` changes the interaction's `data`
+    /// (`options`, `resolved`) before it is sent: what Discord's client would not let a member send,
+    /// such as a channel or a role of another guild, for a bot that must not take the interaction's
+    /// word for it.
+    pub async fn invoke_command_crafted(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        member: UserId,
+        name: &str,
+        options: impl IntoIterator<Item = Opt>,
+        craft: impl FnOnce(&mut Value),
+    ) -> Result<Interaction, InvokeError> {
         let options: Vec<Opt> = options.into_iter().collect();
         let place = Place {
             guild,
@@ -662,7 +679,13 @@ impl FakeDiscord {
             user: member,
         };
         self.interact(|w| {
-            w.command_interaction(place, name, &options, interactions::APPLICATION_COMMAND)
+            w.command_interaction(
+                place,
+                name,
+                &options,
+                interactions::APPLICATION_COMMAND,
+                craft,
+            )
         })
         .await
     }
@@ -683,8 +706,10 @@ impl FakeDiscord {
             channel,
             user: member,
         };
-        self.interact(|w| w.command_interaction(place, name, &options, interactions::AUTOCOMPLETE))
-            .await
+        self.interact(|w| {
+            w.command_interaction(place, name, &options, interactions::AUTOCOMPLETE, |_| {})
+        })
+        .await
     }
 
     /// `member` clicks the button `custom_id` on `message`: INTERACTION_CREATE (type 3).
