@@ -138,10 +138,16 @@ impl SqliteStore {
     /// The schema of the database at `path`, read without creating, migrating or locking it; `None`
     /// when there is no file.
     pub fn schema_of(path: &Path) -> Result<Option<SchemaVersion>, StoreError> {
-        if !path.exists() {
-            return Ok(None);
-        }
         let name = path.display();
+        match path.try_exists() {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(error) => {
+                return Err(StoreError::Backend(format!(
+                    "cannot look at {name}: {error}"
+                )));
+            }
+        }
         let in_database = |error: rusqlite::Error| StoreError::Backend(format!("{name}: {error}"));
         let connection = open_existing(path).map_err(in_database)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(in_database)?;
