@@ -207,7 +207,7 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .install();
     tokio::runtime::Runtime::new()
         .context("could not start the async runtime")?
-        .block_on(discord::run(settings, catalog, store, shutdown_signal()))?;
+        .block_on(async { discord::run(settings, catalog, store, shutdown_signal()?).await })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -224,28 +224,29 @@ fn clock() -> Result<crate::clock::TokioClock, InputError> {
     }
 }
 
-/// Resolves on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed now, not when the future is first polled
+/// (once the bot is connected), so that a signal during start-up is kept and ends the bot cleanly as soon
+/// as it is up, instead of killing it.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    })
 }
 
 fn load_catalog(dir: &Path) -> Result<Catalog, InputError> {

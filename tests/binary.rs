@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use fake_discord::{ChannelId, FakeDiscord, GuildId, Options, Permissions, Scope, opt, sub};
 use serde_json::Value;
+use stretchbot::domain::posting::{Fire, ScheduleId};
+use stretchbot::domain::store::Store;
+use stretchbot::store::SqliteStore;
 use support::{BotProcess, WAIT};
 
 mod support;
@@ -231,7 +234,8 @@ async fn json_logs_are_one_object_per_line_with_one_event_per_post() {
         .fake
         .add_member(world.guild, "boss", Permissions::MANAGE_GUILD);
     let mut command = world.command("format = \"json\"");
-    command.env("STRETCHBOT_CLOCK_START", "2027-06-01T08:59:57Z");
+    // Time enough to start and add the schedule before its fire, on a loaded machine too.
+    command.env("STRETCHBOT_CLOCK_START", "2027-06-01T08:59:52Z");
     let bot = world.start(command).await;
     world
         .fake
@@ -254,13 +258,28 @@ async fn json_logs_are_one_object_per_line_with_one_event_per_post() {
         .wait_responses(2, WAIT)
         .await
         .expect("the schedule is added");
-    world
+    let sent = world
         .fake
         .wait_until(WAIT, "the scheduled post", |fake| {
-            (!fake.messages(world.channel).is_empty()).then_some(())
+            fake.messages(world.channel)
+                .into_iter()
+                .find(|message| message["nonce"].is_string())
         })
         .await
         .unwrap();
+    // Sent is not yet recorded: the post's event comes with the record.
+    let store = SqliteStore::open(&world.database()).unwrap();
+    let fire = Fire {
+        schedule: ScheduleId(1),
+        at: "2027-06-01T09:00:00Z".parse().unwrap(),
+    };
+    let deadline = Instant::now() + WAIT;
+    while !(store.unconfirmed().await.unwrap().is_empty()
+        && store.post(fire).await.unwrap().is_some())
+    {
+        assert!(Instant::now() < deadline, "the post was never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     sigterm(&bot);
     let bot = bot.into_child();
@@ -297,7 +316,6 @@ async fn json_logs_are_one_object_per_line_with_one_event_per_post() {
     assert_eq!(post["schedule"], "1", "{post}");
     assert_eq!(post["fire"], "2027-06-01 09:00:00 UTC", "{post}");
     let nonce = post["nonce"].as_str().expect("the nonce is a field");
-    let sent = &world.fake.messages(world.channel)[0];
     assert_eq!(sent["nonce"].as_str(), Some(nonce), "{sent}");
     assert!(
         !stderr.contains(world.fake.token()),

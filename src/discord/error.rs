@@ -80,6 +80,11 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "This command has changed since Discord last loaded it. Please try again in a minute.".to_owned(),
             )
         }
+        // poise's own handler would print this one with `eprintln!`, which panics on a closed stderr.
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!(%error, "could not set the bot up (registering its slash commands)");
+            return;
+        }
         other => {
             if let Err(error) = poise::builtins::on_error(other).await {
                 tracing::error!(%error, "could not report an error to Discord");
