@@ -2,8 +2,8 @@
 //! only on a terminal) and the lines printed for the operator.
 //!
 //! Nothing written here may panic or fail the bot: stdout and stderr are often pipes (`| tee log`, a
-//! journal) that close before the bot does. A write that fails is dropped and counted in
-//! [`dropped_writes`], so that a closed pipe costs log lines, never a wedged process.
+//! journal) that close before the bot does. A line that cannot be written is dropped and counted in
+//! [`dropped_lines`], so that a closed pipe costs log lines, never a wedged process.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,20 +18,21 @@ pub const FORMAT_VARIABLE: &str = "STRETCHBOT_LOG_FORMAT";
 /// tracing's variable, in `EnvFilter` syntax; it overrides `log.level`.
 pub const FILTER_VARIABLE: &str = "RUST_LOG";
 
-static DROPPED_WRITES: AtomicU64 = AtomicU64::new(0);
+static DROPPED_LINES: AtomicU64 = AtomicU64::new(0);
 
 /// How many log lines and printed lines were dropped since start because stdout or stderr refused them.
-pub fn dropped_writes() -> u64 {
-    DROPPED_WRITES.load(Ordering::Relaxed)
+pub fn dropped_lines() -> u64 {
+    DROPPED_LINES.load(Ordering::Relaxed)
 }
 
-/// A stream that takes every write and drops (and counts) those the stream beneath refuses.
+/// A stream that takes every write and drops (and counts) those the stream beneath refuses. Each write
+/// is one whole line: a log event, or a line from [`print_line`] or [`print_error`].
 struct Lossy<W>(W);
 
 impl<W: Write> Write for Lossy<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.0.write_all(buf).is_err() {
-            DROPPED_WRITES.fetch_add(1, Ordering::Relaxed);
+            DROPPED_LINES.fetch_add(1, Ordering::Relaxed);
         }
         Ok(buf.len())
     }
@@ -44,12 +45,19 @@ impl<W: Write> Write for Lossy<W> {
 
 /// Prints one line to stdout for the operator (the invite link), or counts it dropped.
 pub fn print_line(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(Lossy(io::stdout().lock()), "{line}");
+    write_line(io::stdout().lock(), line);
 }
 
 /// Prints one line to stderr (a fatal error on the way out), or counts it dropped.
 pub fn print_error(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(Lossy(io::stderr().lock()), "{line}");
+    write_line(io::stderr().lock(), line);
+}
+
+/// Formatted first, so that the line is one write: written whole, or dropped and counted once.
+fn write_line(stream: impl Write, line: std::fmt::Arguments<'_>) {
+    let mut lossy = Lossy(stream);
+    let _ = lossy.write(format!("{line}\n").as_bytes());
+    let _ = lossy.flush();
 }
 
 /// The filter and format the bot logs with, read from the config and the environment.
@@ -165,10 +173,11 @@ mod tests {
                 Err(io::ErrorKind::BrokenPipe.into())
             }
         }
-        let before = dropped_writes();
+        let before = dropped_lines();
         let mut lossy = Lossy(Closed);
         assert_eq!(lossy.write(b"a line\n").unwrap(), 7);
         lossy.flush().unwrap();
-        assert!(dropped_writes() > before);
+        write_line(Closed, format_args!("{} and {}", "one line", "its parts"));
+        assert!(dropped_lines() >= before + 2);
     }
 }
