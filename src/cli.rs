@@ -99,9 +99,12 @@ struct PreviewArgs {
 pub struct InputError(String);
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Not for `run`: its closed pipes are dropped as they happen, and a broken pipe in its errors is a
+    // socket's, a failure its supervisor must see.
+    let prints = !matches!(cli.command, Command::Run);
     let result = run_command(cli);
     match &result {
-        Err(error) if is_closed_pipe(error) => Ok(ExitCode::SUCCESS),
+        Err(error) if prints && is_closed_pipe(error) => Ok(ExitCode::SUCCESS),
         _ => result,
     }
 }
