@@ -67,6 +67,11 @@ impl World {
     /// Starts `command` and waits until the bot is connected and its commands are registered.
     async fn start(&self, mut command: Command) -> BotProcess {
         let bot = command.spawn().map(BotProcess::new).unwrap();
+        self.wait_up().await;
+        bot
+    }
+
+    async fn wait_up(&self) {
         self.fake
             .wait_ready(WAIT)
             .await
@@ -80,7 +85,6 @@ impl World {
             })
             .await
             .unwrap();
-        bot
     }
 }
 
@@ -173,14 +177,19 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
 }
 
 /// `stretchbot run 2>&1 | tee log`, then Ctrl-C, which ends `tee` too: the bot's stdout and stderr are
-/// closed pipes from then on. It must still shut down cleanly, and mark its running timers interrupted.
+/// closed pipes from then on. It must go on serving, still shut down cleanly, and mark its running timers
+/// interrupted.
 #[tokio::test]
 async fn with_stdout_and_stderr_closed_sigterm_still_shuts_down_cleanly() {
     let world = World::new().await;
     let member = world
         .fake
         .add_member(world.guild, "alice", Permissions::empty());
-    let bot = world.start(world.command("")).await;
+    // stdout is closed before the bot prints its invite line, stderr while it runs.
+    let mut bot = world.command("").spawn().unwrap();
+    drop(bot.stdout.take());
+    let bot = BotProcess::new(bot);
+    world.wait_up().await;
     let timer = world
         .fake
         .invoke_command(
@@ -195,7 +204,6 @@ async fn with_stdout_and_stderr_closed_sigterm_still_shuts_down_cleanly() {
     timer.wait_response(WAIT).await.expect("the timer starts");
 
     let mut bot = bot.into_child();
-    drop(bot.stdout.take());
     drop(bot.stderr.take());
     let bot = BotProcess::new(bot);
     // A log line written into the closed pipe before the signal (the timer's next steps log nothing).
