@@ -1,7 +1,8 @@
-//! The command line: `check`, `catalog`, `schedule preview` and `run`.
+//! The command line: `check`, `catalog`, `schedule preview`, `backup` and `run`.
 //!
 //! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
 //! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
+//! A reader that stops early (`stretchbot catalog --json | head`) ends a printing command quietly with 0.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +53,12 @@ enum Command {
     Schedule(ScheduleCommand),
     /// Run the Discord bot.
     Run,
+    /// Copy the database (`storage.sqlite_path`) to a new file, also while the bot runs.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +99,33 @@ struct PreviewArgs {
 pub struct InputError(String);
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Not for `run`: its closed pipes are dropped as they happen, and a broken pipe in its errors is a
+    // socket's, a failure its supervisor must see.
+    let prints = !matches!(cli.command, Command::Run);
+    let result = run_command(cli);
+    match &result {
+        Err(error) if prints && is_closed_pipe(error) => Ok(ExitCode::SUCCESS),
+        _ => result,
+    }
+}
+
+/// Whether `error` comes from writing to a reader that has gone away (EPIPE), which ends the output
+/// early, as `ls | head` does, rather than failing.
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let kind = cause
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = match &cli.config {
         Some(path) => Some(Config::load(path).map_err(|err| InputError(err.to_string()))?),
         None => None,
@@ -106,13 +140,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check(
             &mut io::stdout().lock(),
             &content_dir,
-            cli.config.as_deref(),
+            cli.config.as_deref().zip(config.as_ref()),
         ),
         Command::Catalog { json } => catalog(&mut io::stdout().lock(), &content_dir, json),
         Command::Schedule(ScheduleCommand::Preview(args)) => {
             preview(&mut io::stdout().lock(), &args)
         }
         Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
+        Command::Backup { to } => backup(
+            &mut io::stdout().lock(),
+            &config.unwrap_or_default().storage.sqlite_path,
+            &to,
+        ),
     }
 }
 
@@ -166,13 +205,12 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
             )
         },
     };
-    tracing_subscriber::fmt()
-        .with_max_level(config.log.level.as_tracing())
-        .with_writer(io::stderr)
-        .init();
+    crate::logging::LogSettings::from_env(&config.log)
+        .map_err(InputError)?
+        .install();
     tokio::runtime::Runtime::new()
         .context("could not start the async runtime")?
-        .block_on(discord::run(settings, catalog, store, shutdown_signal()))?;
+        .block_on(async { discord::run(settings, catalog, store, shutdown_signal()?).await })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -189,28 +227,29 @@ fn clock() -> Result<crate::clock::TokioClock, InputError> {
     }
 }
 
-/// Resolves on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed now, not when the future is first polled
+/// (once the bot is connected), so that a signal during start-up is kept and ends the bot cleanly as soon
+/// as it is up, instead of killing it.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    })
 }
 
 fn load_catalog(dir: &Path) -> Result<Catalog, InputError> {
@@ -224,10 +263,11 @@ fn load_catalog(dir: &Path) -> Result<Catalog, InputError> {
     })
 }
 
+/// `config` is the file given with --config and what it holds.
 fn check(
     out: &mut impl Write,
     content_dir: &Path,
-    config: Option<&Path>,
+    config: Option<(&Path, &Config)>,
 ) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(content_dir)?;
     writeln!(
@@ -236,10 +276,56 @@ fn check(
         content_dir.display(),
         catalog.len()
     )?;
-    if let Some(config) = config {
+    if let Some((path, config)) = config {
         // Already loaded (and so validated) by `run`.
-        writeln!(out, "{}: valid", config.display())?;
+        writeln!(out, "{}: valid", path.display())?;
+        check_database(out, &config.storage.sqlite_path)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks that the database opens and is at a schema this build can run, without creating or migrating
+/// it.
+fn check_database(out: &mut impl Write, database: &Path) -> anyhow::Result<()> {
+    let shown = database.display();
+    let schema = crate::store::SqliteStore::schema_of(database).map_err(|error| {
+        InputError(format!(
+            "{error}. Check `storage.sqlite_path` in the config, and that this file is a stretchbot database."
+        ))
+    })?;
+    match schema {
+        None => writeln!(
+            out,
+            "{shown}: no database yet; `stretchbot run` will create it"
+        )?,
+        Some(schema) if schema.found > schema.known => {
+            return Err(InputError(format!(
+                "{shown}: at schema {}, written by a newer stretchbot (this one knows up to {});                  upgrade the bot, or point `storage.sqlite_path` elsewhere",
+                schema.found, schema.known
+            ))
+            .into());
+        }
+        Some(schema) if schema.found < schema.known => writeln!(
+            out,
+            "{shown}: schema {}; `stretchbot run` will migrate it to schema {}",
+            schema.found, schema.known
+        )?,
+        Some(schema) => writeln!(out, "{shown}: schema {}, current", schema.found)?,
+    }
+    Ok(())
+}
+
+fn backup(out: &mut impl Write, database: &Path, to: &Path) -> anyhow::Result<ExitCode> {
+    if !database.exists() {
+        return Err(InputError(format!(
+            "{}: no database there to back up. Check `storage.sqlite_path` in the config given with --config.",
+            database.display()
+        ))
+        .into());
+    }
+    crate::store::SqliteStore::backup(database, to)
+        .map_err(|error| InputError(error.to_string()))?;
+    writeln!(out, "{}: copied to {}", database.display(), to.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -388,10 +474,10 @@ fn preview(out: &mut impl Write, args: &PreviewArgs) -> anyhow::Result<ExitCode>
     }
     out.flush().context("writing the preview")?;
     if printed < args.count {
-        eprintln!(
+        crate::logging::print_error(format_args!(
             "only {printed} fire{} before 2100, the end of the supported calendar",
             if printed == 1 { "" } else { "s" }
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,31 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
+    /// The least severe level logged; `RUST_LOG` (an `EnvFilter` directive) overrides it.
     pub level: LogLevel,
+    /// How each line is written; `STRETCHBOT_LOG_FORMAT` overrides it.
+    pub format: LogFormat,
+}
+
+/// `text` for people reading a terminal or a journal, `json` (one object per line) for log collectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("`{other}` is not a log format; use text or json")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -98,6 +122,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: LogLevel::Info,
+            format: LogFormat::Text,
         }
     }
 }
@@ -204,6 +229,7 @@ mod tests {
         assert_eq!(config.content_dir, defaults.content_dir);
         assert_eq!(config.storage.sqlite_path, defaults.storage.sqlite_path);
         assert_eq!(config.log.level, defaults.log.level);
+        assert_eq!(config.log.format, defaults.log.format);
         assert_eq!(
             config.discord.command_guilds,
             defaults.discord.command_guilds
@@ -246,6 +272,22 @@ mod tests {
         );
         let syntax = parse("[discord\n").unwrap_err();
         assert!(syntax.starts_with("bot.toml:1: "), "{syntax}");
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(parse("").unwrap().log.format, LogFormat::Text);
+        let json = parse("[log]\nformat = \"json\"\nlevel = \"debug\"\n").unwrap();
+        assert_eq!(json.log.format, LogFormat::Json);
+        assert_eq!(json.log.level, LogLevel::Debug);
+        let bad = parse("[log]\n\nformat = \"xml\"\n").unwrap_err();
+        assert!(
+            bad.starts_with("bot.toml:3: ") && bad.contains("json"),
+            "{bad}"
+        );
+        assert_eq!(" json".parse::<LogFormat>(), Ok(LogFormat::Json));
+        let env = "yaml".parse::<LogFormat>().unwrap_err();
+        assert!(env.contains("text or json"), "{env}");
     }
 
     #[test]

@@ -24,13 +24,17 @@
 //! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
-//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
+//! - [`logging`]: the log subscriber (`RUST_LOG`, text or JSON) and every line the bot prints, none of
+//!   which can panic or fail on a closed pipe.
+//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `backup`, `run`); `main.rs` only
+//!   calls it.
 
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod domain;
+pub mod logging;
 pub mod poster;
 pub mod store;
 pub mod timer;

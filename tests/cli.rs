@@ -338,3 +338,230 @@ fn run_with_a_bad_config_names_the_file_and_line_before_any_network_call() {
         stderr(&output)
     );
 }
+
+// --- a reader that goes away
+
+/// Runs the binary with its stdout already closed, as `stretchbot … | head` is once `head` has exited.
+fn with_stdout_closed(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the stretchbot binary runs");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn every_printing_command_ends_quietly_when_its_reader_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let config = dir.path().join("bot.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\nsqlite_path = \"{}\"\n", database.display()),
+    )
+    .unwrap();
+    stretchbot::store::SqliteStore::open(&database).unwrap();
+    let copy = dir.path().join("copy.sqlite3");
+    let config = config.to_str().unwrap();
+    for args in [
+        vec!["catalog", "--json"],
+        vec!["catalog"],
+        vec!["check", "--config", config],
+        vec![
+            "schedule", "preview", "--tz", "UTC", "--at", "09:00", "--count", "1000",
+        ],
+        vec!["backup", "--config", config, "--to", copy.to_str().unwrap()],
+    ] {
+        let output = with_stdout_closed(&args);
+        assert_eq!(
+            (output.status.code(), stderr(&output).as_str()),
+            (Some(0), ""),
+            "stretchbot {}",
+            args.join(" ")
+        );
+    }
+    assert!(
+        copy.exists(),
+        "the backup was made even though nobody read its report"
+    );
+}
+
+// --- the database: check and backup
+
+fn config_for(dir: &Path, database: &Path) -> String {
+    let config = dir.join("bot.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\nsqlite_path = \"{}\"\n", database.display()),
+    )
+    .unwrap();
+    config.to_str().unwrap().to_owned()
+}
+
+fn schema(database: &Path) -> i64 {
+    rusqlite::Connection::open(database)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap()
+}
+
+fn set_schema(database: &Path, version: i64) {
+    rusqlite::Connection::open(database)
+        .unwrap()
+        .pragma_update(None, "user_version", version)
+        .unwrap();
+}
+
+#[test]
+fn check_says_a_missing_database_will_be_created_and_does_not_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("state/db.sqlite3");
+    let output = stretchbot(&["check", "--config", &config_for(dir.path(), &database)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains(&format!(
+            "{}: no database yet; `stretchbot run` will create it",
+            database.display()
+        )),
+        "{out}"
+    );
+    assert!(!database.exists() && !database.parent().unwrap().exists());
+}
+
+#[test]
+fn check_reports_the_database_schema_and_refuses_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let config = config_for(dir.path(), &database);
+    stretchbot::store::SqliteStore::open(&database).unwrap();
+    let known = schema(&database);
+    let current = stretchbot(&["check", "--config", &config]);
+    assert!(current.status.success(), "{}", stderr(&current));
+    assert!(
+        stdout(&current).contains(&format!("{}: schema {known}, current", database.display())),
+        "{}",
+        stdout(&current)
+    );
+
+    set_schema(&database, 1);
+    let older = stretchbot(&["check", "--config", &config]);
+    assert!(older.status.success(), "{}", stderr(&older));
+    assert!(
+        stdout(&older).contains(&format!(
+            "schema 1; `stretchbot run` will migrate it to schema {known}"
+        )),
+        "{}",
+        stdout(&older)
+    );
+
+    set_schema(&database, known + 1);
+    let newer = stretchbot(&["check", "--config", &config]);
+    assert_eq!(newer.status.code(), Some(1));
+    let err = stderr(&newer);
+    assert!(
+        err.contains(&format!(
+            "at schema {}, written by a newer stretchbot (this one knows up to {known})",
+            known + 1
+        )) && err.contains("storage.sqlite_path"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_refuses_a_file_that_is_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    std::fs::write(
+        &database,
+        "not a database, just text that is long enough to be read",
+    )
+    .unwrap();
+    let output = stretchbot(&["check", "--config", &config_for(dir.path(), &database)]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&database.display().to_string()) && err.contains("storage.sqlite_path"),
+        "{err}"
+    );
+}
+
+#[test]
+fn backup_copies_the_database_while_another_connection_has_it_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let config = config_for(dir.path(), &database);
+    // Open through the bot's own store, as a running bot holds it, and written to meanwhile.
+    let _running = stretchbot::store::SqliteStore::open(&database).unwrap();
+    let writer = rusqlite::Connection::open(&database).unwrap();
+    writer
+        .execute(
+            "INSERT INTO check_ins (guild_id, user_id, day, stretch_id) VALUES ('1', '2', '2027-06-01', 'cat-cow')",
+            [],
+        )
+        .unwrap();
+    let copy = dir.path().join("backups/copy.sqlite3");
+    std::fs::create_dir(copy.parent().unwrap()).unwrap();
+    let output = stretchbot(&[
+        "backup",
+        "--config",
+        &config,
+        "--to",
+        copy.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("copied to {}", copy.display())),
+        "{}",
+        stdout(&output)
+    );
+    let restored = rusqlite::Connection::open(&copy).unwrap();
+    let rows: i64 = restored
+        .query_row("SELECT COUNT(*) FROM check_ins", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 1);
+    drop(restored);
+    assert_eq!(schema(&copy), schema(&database));
+
+    let again = stretchbot(&[
+        "backup",
+        "--config",
+        &config,
+        "--to",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn backup_of_a_missing_database_says_where_it_looked_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let copy = dir.path().join("copy.sqlite3");
+    let output = stretchbot(&[
+        "backup",
+        "--config",
+        &config_for(dir.path(), &database),
+        "--to",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{}: no database there to back up",
+            database.display()
+        )),
+        "{err}"
+    );
+    assert!(!database.exists() && !copy.exists());
+}

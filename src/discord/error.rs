@@ -79,6 +79,11 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 reply::STALE_COMMAND.to_owned(),
             )
         }
+        // poise's own handler would print this one with `eprintln!`, which panics on a closed stderr.
+        Failed::Setup { error, .. } => {
+            tracing::error!(%error, "could not set the bot up (registering its slash commands)");
+            return;
+        }
         Failed::GuildOnly { ctx, .. } => (
             ctx,
             "This command works in a server only. Run it in one of your server's channels."

@@ -11,6 +11,7 @@ mod commands;
 mod error;
 mod in_flight;
 pub(crate) mod limiter;
+mod reach;
 mod reply;
 pub mod sender;
 pub mod timer;
@@ -155,11 +156,11 @@ pub async fn run(
             Box::pin(async move {
                 register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                println!(
+                crate::logging::print_line(format_args!(
                     "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
                     ready.application.id,
                     INVITE_PERMISSIONS.bits()
-                );
+                ));
                 Ok(Data {
                     catalog,
                     store,
@@ -184,7 +185,7 @@ pub async fn run(
     let bot = limiter
         .send(Route::Global, || client.http.get_current_user())
         .await
-        .context("could not read the bot's own user from Discord")?
+        .map_err(|error| anyhow::anyhow!(reach::explain(&error)))?
         .id;
     let (stop_poster, poster_stopped) = tokio::sync::oneshot::channel::<()>();
     let poster = tokio::spawn(

@@ -8,6 +8,9 @@
 //! Discord's transient failures, and pausing schedules whose channel is unusable. Discord itself is behind
 //! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
 //! post key, grace) come from [`crate::domain::posting`].
+//!
+//! Each delivery ends in one log event carrying `schedule`, `fire`, `nonce` and `outcome` (`posted`,
+//! `paused`, `given_up`, `rejected`, `retry_later`, `unrecorded`) as fields; never the post's text.
 
 #[cfg(test)]
 mod tests;
@@ -441,7 +444,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         let body = match &record.claim.stretch {
             Some(stretch) => {
                 let Some(entry) = self.catalog.get(stretch.as_str()) else {
-                    tracing::error!(schedule = %fire.schedule, fire = %fire.at, %stretch, "the claimed stretch is no longer in the catalog; its post is given up");
+                    tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "given_up", %stretch, "the claimed stretch is no longer in the catalog; its post is given up");
                     self.give_up(fire);
                     return Ok(None);
                 };
@@ -511,7 +514,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
                 }
             }
             if too_late {
-                tracing::warn!(schedule = %post.fire.schedule, fire = %post.fire.at, "a claimed post never went out and is now beyond the grace window; given up");
+                tracing::warn!(schedule = %post.fire.schedule, fire = %post.fire.at, nonce = %post.fire.nonce(), outcome = "given_up", "a claimed post never went out and is now beyond the grace window; given up");
                 self.give_up(post.fire);
                 return Outcome::Settled;
             }
@@ -550,12 +553,12 @@ impl<S: Store, P: PostSender> Poster<S, P> {
     async fn confirm(&self, fire: Fire, message: MessageId) -> Outcome {
         match self.store.confirm(fire, message).await {
             Ok(()) => {
-                tracing::info!(schedule = %fire.schedule, fire = %fire.at, %message, "posted");
+                tracing::info!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "posted", %message, "posted");
                 Outcome::Settled
             }
             Err(error) => {
                 // Sent but not recorded: the next wake finds it by nonce or post key and records it.
-                tracing::error!(schedule = %fire.schedule, fire = %fire.at, %message, %error, "posted, but recording the post failed");
+                tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "unrecorded", %message, %error, "posted, but recording the post failed");
                 Outcome::LeftClaimed
             }
         }
@@ -568,11 +571,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             SendError::MissingAccess => self.pause(post, Pause::MissingAccess).await,
             SendError::MissingPermissions => self.pause(post, Pause::MissingPermissions).await,
             SendError::Transient(why) => {
-                tracing::warn!(schedule = %fire.schedule, fire = %fire.at, %why, "Discord kept failing; the post stays claimed for a later wake");
+                tracing::warn!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "retry_later", %why, "Discord kept failing; the post stays claimed for a later wake");
                 Outcome::LeftClaimed
             }
             SendError::Rejected(why) => {
-                tracing::error!(schedule = %fire.schedule, fire = %fire.at, channel = %post.channel, %why, "Discord rejected the post; this is a bug in the bot, and the post is given up");
+                tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "rejected", channel = %post.channel, %why, "Discord rejected the post; this is a bug in the bot, and the post is given up");
                 self.give_up(fire);
                 Outcome::Settled
             }
@@ -586,7 +589,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         let schedule = match self.store.schedule(fire.schedule).await {
             Ok(schedule) => schedule,
             Err(error) => {
-                tracing::error!(schedule = %fire.schedule, %error, ?reason, "could not pause the schedule");
+                tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "retry_later", %error, ?reason, "could not pause the schedule");
                 return Outcome::LeftClaimed;
             }
         };
@@ -594,20 +597,21 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         else {
             // Moved to another channel since this fire was claimed (or removed): the old channel's failure
             // says nothing about the schedule, but this post cannot go out.
-            tracing::warn!(schedule = %fire.schedule, fire = %fire.at, channel = %post.channel, ?reason, "the post's channel is unusable; given up");
+            tracing::warn!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "given_up", channel = %post.channel, ?reason, "the post's channel is unusable; given up");
             self.give_up(fire);
             return Outcome::Settled;
         };
         // A schedule paused meanwhile keeps its reason: an admin's pause is theirs to lift.
         if schedule.pause.is_some() {
+            tracing::info!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "paused", ?reason, "the post waits: its schedule was paused meanwhile");
             return Outcome::Settled;
         }
         schedule.pause = Some(reason);
         if let Err(error) = self.store.update_schedule(&schedule).await {
-            tracing::error!(schedule = %fire.schedule, %error, ?reason, "could not pause the schedule");
+            tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "retry_later", %error, ?reason, "could not pause the schedule");
             return Outcome::LeftClaimed;
         }
-        tracing::warn!(schedule = %fire.schedule, guild = %schedule.guild, channel = %post.channel, ?reason, "schedule paused: {reason}");
+        tracing::warn!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "paused", guild = %schedule.guild, channel = %post.channel, ?reason, "schedule paused: {reason}");
         Outcome::Settled
     }
 

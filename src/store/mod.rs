@@ -6,4 +6,4 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SchemaVersion, SqliteStore};

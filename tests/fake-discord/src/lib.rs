@@ -54,6 +54,8 @@
 //! - `lib.rs`: the [`FakeDiscord`] handle and its [`Options`].
 //! - [`openapi`]: Discord's OpenAPI spec: loading, routing, request and response validation.
 //! - [`validation`]: where the spec file is, one shared copy per process, and the [`Finding`]s recorded.
+//! - `spec_file`: finding the spec file (`$DISCORD_OPENAPI`, `shared/`, or a verified download cached
+//!   under `target/`).
 //! - `http`: the HTTP listeners (plain and TLS) and the request pipeline.
 //! - `routes`: the REST routes and their handlers.
 //! - `world`: the state (users, guilds, roles, members, channels, permissions) and the changes tests make.
@@ -86,6 +88,7 @@ pub mod permissions;
 pub mod ratelimit;
 mod render;
 mod routes;
+mod spec_file;
 mod tls;
 pub mod transcript;
 mod uploads;
@@ -296,9 +299,11 @@ impl FakeDiscord {
         if options.token.is_empty() {
             return Err(StartError("the token must not be empty".to_owned()));
         }
-        let spec =
-            validation::load_spec(&options.spec_path.clone().unwrap_or_else(default_spec_path))
-                .map_err(StartError)?;
+        let spec_path = match options.spec_path.clone() {
+            Some(path) => path,
+            None => default_spec_path().map_err(StartError)?,
+        };
+        let spec = validation::load_spec(&spec_path).map_err(StartError)?;
         let transcript_path = options
             .transcript_path
             .clone()

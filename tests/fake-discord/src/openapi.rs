@@ -1907,7 +1907,7 @@ mod tests {
     /// A file of the Discord API material, found where the fake finds its spec (`DISCORD_OPENAPI` or
     /// `shared/` beside the checkout).
     fn shared(file: &str) -> PathBuf {
-        let spec = crate::validation::default_spec_path();
+        let spec = crate::validation::default_spec_path().expect("the spec is found");
         spec.parent().map_or(spec.clone(), |dir| dir.join(file))
     }
 

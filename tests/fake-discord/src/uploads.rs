@@ -671,7 +671,10 @@ mod tests {
 
     #[test]
     fn the_multipart_routes_are_the_served_routes_whose_spec_takes_multipart() {
-        let text = std::fs::read_to_string(crate::validation::default_spec_path()).expect("spec");
+        let text = std::fs::read_to_string(
+            crate::validation::default_spec_path().expect("the spec is found"),
+        )
+        .expect("spec");
         let spec: Value = serde_json::from_str(&text).expect("spec JSON");
         let mut expected: Vec<(String, String)> = crate::routes::ROUTES
             .iter()

@@ -12,13 +12,10 @@ use serde_json::Value;
 use crate::openapi::{Spec, Violation};
 
 /// The spec file: `$DISCORD_OPENAPI`, else `<workspace>/../shared/discord-api/openapi.json` (CI clones
-/// the repository with `shared/` beside it).
-pub fn default_spec_path() -> PathBuf {
-    std::env::var_os("DISCORD_OPENAPI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/discord-api/openapi.json")
-        })
+/// the repository with `shared/` beside it), else Discord's published copy, downloaded once into
+/// `target/` (see `spec_file`). The error names all three ways.
+pub fn default_spec_path() -> Result<PathBuf, String> {
+    crate::spec_file::located()
 }
 
 /// The parsed spec at `path`; parsed at most once per process (it is 1.2 MB), then shared.
