@@ -137,12 +137,14 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .into());
     }
     let catalog = std::sync::Arc::new(load_catalog(content_dir)?);
-    let store = crate::store::SqliteStore::open(&config.storage.sqlite_path).map_err(|err| {
-        InputError(format!(
-            "{}: {err}. Check `storage.sqlite_path` in the config.",
-            config.storage.sqlite_path.display()
-        ))
-    })?;
+    let store = crate::store::SqliteStore::open(&config.storage.sqlite_path)
+        .map(crate::store::AnyStore::from)
+        .map_err(|err| {
+            InputError(format!(
+                "{}: {err}. Check `storage.sqlite_path` in the config.",
+                config.storage.sqlite_path.display()
+            ))
+        })?;
     let api_base = match std::env::var(API_BASE_VARIABLE) {
         Ok(base) if !base.trim().is_empty() => Some(base.trim().to_owned()),
         _ => config.discord.api_base.map(|base| base.into_inner()),

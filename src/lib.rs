@@ -19,7 +19,8 @@
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
 //!   screen that `discord` implements.
-//! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
+//! - [`store`]: the storage adapters of the domain's interface, SQLite split by aggregate under
+//!   `store/sqlite/`, and `AnyStore`, the one the bot runs on; migrations in `migrations/sqlite/`.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.

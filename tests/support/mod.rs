@@ -177,9 +177,14 @@ fn start_bot(
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let store = SqliteStore::open(&folder.join("stretchbot.sqlite3")).expect("the store opens");
-    let bot = tokio::spawn(discord::run(settings, catalog.clone(), store, async {
-        let _ = stopped.await;
-    }));
+    let bot = tokio::spawn(discord::run(
+        settings,
+        catalog.clone(),
+        store.into(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (stop, bot)
 }
 
