@@ -1,4 +1,4 @@
-//! The command line: `check`, `catalog`, `schedule preview` and `run`.
+//! The command line: `check`, `catalog`, `schedule preview`, `run` and `migrate`.
 //!
 //! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
 //! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
@@ -52,6 +52,8 @@ enum Command {
     Schedule(ScheduleCommand),
     /// Run the Discord bot.
     Run,
+    /// Bring the database (`storage` in --config) up to this build's schema, without starting the bot.
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,7 +115,56 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             preview(&mut io::stdout().lock(), &args)
         }
         Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
+        Command::Migrate => migrate(&config.unwrap_or_default()),
     }
+}
+
+/// Environment variable selecting a PostgreSQL database; overrides `storage.url`.
+const DATABASE_URL_VARIABLE: &str = "STRETCHBOT_DATABASE_URL";
+
+/// Opens (and so migrates) the store the configuration names: PostgreSQL when `storage.url` or
+/// `STRETCHBOT_DATABASE_URL` is set, else the SQLite file at `storage.sqlite_path`. Returns it with a
+/// description for messages.
+async fn open_store(
+    storage: &crate::config::StorageConfig,
+) -> anyhow::Result<(crate::store::AnyStore, String)> {
+    let url = match std::env::var(DATABASE_URL_VARIABLE) {
+        Ok(url) if !url.trim().is_empty() => Some((url.trim().to_owned(), DATABASE_URL_VARIABLE)),
+        _ => storage
+            .url
+            .clone()
+            .map(|url| (url, "`storage.url` in the config")),
+    };
+    if let Some((url, setting)) = url {
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(InputError(format!(
+                "{setting} must be a PostgreSQL url (postgres://user:password@host/database); \
+                 to use SQLite, leave it unset and set `storage.sqlite_path`"
+            ))
+            .into());
+        }
+        let store = crate::store::PostgresStore::open(&url)
+            .await
+            .map_err(|err| InputError(format!("{err}. Check {setting}.")))?;
+        return Ok((store.into(), "the PostgreSQL database".to_owned()));
+    }
+    let path = &storage.sqlite_path;
+    let store = crate::store::SqliteStore::open(path).map_err(|err| {
+        InputError(format!(
+            "{}: {err}. Check `storage.sqlite_path` in the config.",
+            path.display()
+        ))
+    })?;
+    Ok((store.into(), path.display().to_string()))
+}
+
+/// `stretchbot migrate`: opening a store applies its migrations (under a lock on PostgreSQL).
+fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let (_, name) = tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(open_store(&config.storage))?;
+    println!("{name} is at this build's schema");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Environment variable holding the bot token; never read from a file, never logged.
@@ -137,14 +188,6 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .into());
     }
     let catalog = std::sync::Arc::new(load_catalog(content_dir)?);
-    let store = crate::store::SqliteStore::open(&config.storage.sqlite_path)
-        .map(crate::store::AnyStore::from)
-        .map_err(|err| {
-            InputError(format!(
-                "{}: {err}. Check `storage.sqlite_path` in the config.",
-                config.storage.sqlite_path.display()
-            ))
-        })?;
     let api_base = match std::env::var(API_BASE_VARIABLE) {
         Ok(base) if !base.trim().is_empty() => Some(base.trim().to_owned()),
         _ => config.discord.api_base.map(|base| base.into_inner()),
@@ -174,7 +217,10 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .init();
     tokio::runtime::Runtime::new()
         .context("could not start the async runtime")?
-        .block_on(discord::run(settings, catalog, store, shutdown_signal()))?;
+        .block_on(async {
+            let (store, _) = open_store(&config.storage).await?;
+            discord::run(settings, catalog, store, shutdown_signal()).await
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,8 +26,11 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// The SQLite database file, created on first start.
+    /// The SQLite database file, created on first start; used when `url` is unset.
     pub sqlite_path: PathBuf,
+    /// A PostgreSQL database (`postgres://user:password@host/database`) shared by several bot processes;
+    /// when set (or `STRETCHBOT_DATABASE_URL` is), it is used instead of `sqlite_path`.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +93,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             sqlite_path: PathBuf::from("stretchbot.sqlite3"),
+            url: None,
         }
     }
 }

@@ -14,17 +14,24 @@ use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
 use crate::domain::store::{ClaimOutcome, Store, StoreError};
 
-use super::SqliteStore;
+use super::{PostgresStore, SqliteStore};
 
 /// One of the storage backends. Cloning is cheap and shares the connection (or pool).
 #[derive(Debug, Clone)]
 pub enum AnyStore {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 impl From<SqliteStore> for AnyStore {
     fn from(store: SqliteStore) -> Self {
         Self::Sqlite(store)
+    }
+}
+
+impl From<PostgresStore> for AnyStore {
+    fn from(store: PostgresStore) -> Self {
+        Self::Postgres(store)
     }
 }
 
@@ -37,6 +44,7 @@ macro_rules! delegate {
                 async fn $name(&self $(, $arg: $kind)*) -> Result<$output, StoreError> {
                     match self {
                         Self::Sqlite(store) => store.$name($($arg),*).await,
+                        Self::Postgres(store) => store.$name($($arg),*).await,
                     }
                 }
             )*

@@ -6,8 +6,12 @@
 //! The domain never sees SQL, files or the async runtime; only this module does.
 
 mod any;
+mod postgres;
 mod sqlite;
+#[cfg(test)]
+mod suite;
 mod values;
 
 pub use any::AnyStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
