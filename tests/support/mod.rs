@@ -17,6 +17,8 @@ use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod postgres;
+
 /// Generous for a loaded 2-core CI machine; a healthy run takes milliseconds.
 pub const WAIT: Duration = Duration::from_secs(10);
 

@@ -42,8 +42,9 @@ const POOL_SIZE: usize = 8;
 /// How long a call waits for a connection (from the pool, or a new one) before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Tries of a call whose connection was lost, and the pause before the second; each pause doubles, up
-/// to [`MAX_PAUSE`]: about 25 s in all, long enough for a restart, short enough to surface an outage.
-const ATTEMPTS: u32 = 8;
+/// to [`MAX_PAUSE`]: about 70 s in all, long enough for a restart (whose shutdown checkpoint alone took
+/// 24 s on a loaded test machine) or a failover, short enough to surface an outage.
+const ATTEMPTS: u32 = 20;
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const MAX_PAUSE: Duration = Duration::from_secs(5);
 
@@ -125,6 +126,9 @@ impl Failure {
         match self {
             Self::Store(error) => error,
             Self::Postgres(error) => StoreError::Backend(format!("{name}: {}", describe(&error))),
+            Self::Pool(PoolError::Backend(error)) => {
+                StoreError::Backend(format!("{name}: cannot connect: {}", describe(&error)))
+            }
             Self::Pool(error) => StoreError::Backend(format!("{name}: {error}")),
         }
     }
