@@ -77,6 +77,7 @@ delegate! {
     fn claim_extra(&self, claim: Claim, rotation: RotationState) -> ClaimOutcome;
     fn skip(&self, fire: Fire, next_fire: Option<DateTime<Utc>>) -> bool;
     fn confirm(&self, fire: Fire, message: MessageId) -> ();
+    fn abandon(&self, fire: Fire, reason: String) -> ();
     fn unconfirmed(&self) -> Vec<PostRecord>;
     fn post(&self, fire: Fire) -> Option<PostRecord>;
     fn check_in(&self, check_in: CheckIn) -> bool;

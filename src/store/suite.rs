@@ -20,7 +20,8 @@ use crate::domain::store::{ClaimOutcome, Store, StoreError};
 /// a future of `Option<store>` (`None`: the backend is not available here and the test says so).
 macro_rules! store_suite {
     ($fresh:expr) => {
-        $crate::store::suite::store_suite!(@tests $fresh; guild_zones_are_set_and_replaced, updates_replace_the_settings_and_keep_the_rotation, removing_a_schedule_needs_its_guild_and_takes_its_posts, the_26th_schedule_of_a_guild_is_refused, a_fire_is_claimed_once_and_then_reported_with_its_record, an_extra_post_moves_the_rotation_but_not_the_next_fire_even_when_paused, a_claim_of_a_fire_that_is_no_longer_next_is_stale, claims_on_paused_or_removed_schedules_are_stale, skips_move_only_a_current_unpaused_fire, confirm_records_the_message_and_unconfirmed_lists_the_rest, pausing_a_guild_pauses_its_running_schedules_only, next_due_and_due_schedules_skip_paused_and_finished_schedules, pressing_twice_the_same_day_records_once, a_guilds_check_ins_are_read_by_day_range, forget_me_removes_a_members_check_ins, hide_me_round_trips, a_team_summary_is_claimed_without_a_stretch_and_leaves_the_rotation);
+        $crate::store::suite::store_suite!(@tests $fresh; guild_zones_are_set_and_replaced, updates_replace_the_settings_and_keep_the_rotation, removing_a_schedule_needs_its_guild_and_takes_its_posts, the_26th_schedule_of_a_guild_is_refused, a_fire_is_claimed_once_and_then_reported_with_its_record, an_extra_post_moves_the_rotation_but_not_the_next_fire_even_when_paused, a_claim_of_a_fire_that_is_no_longer_next_is_stale, claims_on_paused_or_removed_schedules_are_stale, skips_move_only_a_current_unpaused_fire, confirm_records_the_message_and_unconfirmed_lists_the_rest, pausing_a_guild_pauses_its_running_schedules_only, next_due_and_due_schedules_skip_paused_and_finished_schedules, pressing_twice_the_same_day_records_once, a_guilds_check_ins_are_read_by_day_range, forget_me_removes_a_members_check_ins, hide_me_round_trips, a_team_summary_is_claimed_without_a_stretch_and_leaves_the_rotation,
+            an_abandoned_claim_is_kept_with_its_reason_and_never_taken_up_again);
     };
     (@tests $fresh:expr; $($name:ident),*) => {
         $(
@@ -673,4 +674,47 @@ pub(crate) async fn a_team_summary_is_claimed_without_a_stretch_and_leaves_the_r
     let after = stored(&store, summary.id).await;
     assert_eq!(after.rotation, RotationState::new(3));
     assert_eq!(after.kind, PostKind::TeamSummary);
+}
+
+pub(crate) async fn an_abandoned_claim_is_kept_with_its_reason_and_never_taken_up_again(
+    store: impl Store + Clone,
+) {
+    let schedule = add(&store, weekdays_at_nine(GUILD), "2027-03-15T08:00:00Z").await;
+    let fire = next(&schedule);
+    claim(&store, fire, "cat-cow", "2027-03-16T08:00:00Z").await;
+    let reason = "Discord rejected the post: 400 (code 50035)".to_owned();
+    store.abandon(fire, reason.clone()).await.unwrap();
+    let abandoned = PostState::Abandoned { reason };
+    assert!(store.unconfirmed().await.unwrap().is_empty());
+    assert_eq!(store.post(fire).await.unwrap().unwrap().state, abandoned);
+    assert!(matches!(
+        claim(&store, fire, "cat-cow", "2027-03-16T08:00:00Z").await,
+        ClaimOutcome::AlreadyClaimed(record) if record.state == abandoned
+    ));
+
+    // A post confirmed already stays confirmed; a fire never claimed gets no record.
+    let sent = add(
+        &store,
+        weekdays_at_nine(OTHER_GUILD),
+        "2027-03-15T08:00:00Z",
+    )
+    .await;
+    claim(&store, next(&sent), "cat-cow", "2027-03-16T08:00:00Z").await;
+    store.confirm(next(&sent), MessageId(5)).await.unwrap();
+    store
+        .abandon(next(&sent), "too late".to_owned())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.post(next(&sent)).await.unwrap().unwrap().state,
+        PostState::Sent {
+            message: MessageId(5)
+        }
+    );
+    let never = Fire {
+        at: at("2027-04-01T08:00:00Z"),
+        ..fire
+    };
+    store.abandon(never, "too late".to_owned()).await.unwrap();
+    assert_eq!(store.post(never).await.unwrap(), None);
 }

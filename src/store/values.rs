@@ -80,11 +80,18 @@ pub(super) fn parse_day(text: String) -> Result<NaiveDate, chrono::ParseError> {
 }
 
 /// A post's `state` and `message_id` columns read together: each is only meaningful with the other.
-pub(super) fn post_state(state: String, message: Option<MessageId>) -> Result<PostState, String> {
-    match (state.as_str(), message) {
-        ("claimed", None) => Ok(PostState::Claimed),
-        ("sent", Some(message)) => Ok(PostState::Sent { message }),
-        _ => Err(format!("`{state}` with message {message:?}")),
+pub(super) fn post_state(
+    state: String,
+    message: Option<MessageId>,
+    reason: Option<String>,
+) -> Result<PostState, String> {
+    match (state.as_str(), message, reason) {
+        ("claimed", None, None) => Ok(PostState::Claimed),
+        ("sent", Some(message), None) => Ok(PostState::Sent { message }),
+        ("abandoned", None, Some(reason)) => Ok(PostState::Abandoned { reason }),
+        (_, message, reason) => Err(format!(
+            "`{state}` with message {message:?} and reason {reason:?}"
+        )),
     }
 }
 

@@ -7,9 +7,10 @@ use crate::domain::store::StoreError;
 
 /// The schema's history, oldest first: `MIGRATIONS[n]` takes the database from version `n` to `n + 1`.
 /// Append only: a released migration is never edited, since databases have already run it.
-pub(super) const MIGRATIONS: &[&str] = &[include_str!(
-    "../../../migrations/postgres/0001_initial.sql"
-)];
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../../migrations/postgres/0002_abandoned_posts.sql"),
+];
 
 /// Every process that starts takes this lock before it looks at the schema, so that two starting
 /// together do not both migrate. The number is arbitrary, only unique among the database's users.

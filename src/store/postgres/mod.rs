@@ -328,6 +328,10 @@ impl Store for PostgresStore {
             .await)
     }
 
+    async fn abandon(&self, fire: Fire, reason: String) -> Result<(), StoreError> {
+        retrying!(self, |client| posts::abandon(&client, fire, &reason).await)
+    }
+
     async fn unconfirmed(&self) -> Result<Vec<PostRecord>, StoreError> {
         retrying!(self, |client| posts::unconfirmed(&client).await)
     }

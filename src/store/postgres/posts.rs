@@ -38,11 +38,13 @@ pub(super) async fn confirm(
     {
         // The schedule was removed while the post was out: nothing is left to record.
         None => Ok(()),
-        Some(PostState::Claimed) => {
+        // Abandoned, yet Discord has it after all: the message is the truth.
+        Some(PostState::Claimed | PostState::Abandoned { .. }) => {
             let statement = transaction
                 .prepare_cached(
                     "UPDATE posts SET state = 'sent', message_id = $1, \
-                     confirmed_at = extract(epoch FROM now())::BIGINT \
+                     confirmed_at = extract(epoch FROM now())::BIGINT, \
+                     abandoned_reason = NULL, abandoned_at = NULL \
                      WHERE schedule_id = $2 AND fire_at = $3",
                 )
                 .await?;
@@ -75,4 +77,25 @@ pub(super) async fn unconfirmed(client: &impl GenericClient) -> Result<Vec<PostR
         .await?;
     let rows = client.query(&statement, &[]).await?;
     Ok(all(rows, post_from_row)?)
+}
+
+pub(super) async fn abandon(
+    client: &impl GenericClient,
+    fire: Fire,
+    reason: &str,
+) -> Result<(), Failure> {
+    let statement = client
+        .prepare_cached(
+            "UPDATE posts SET state = 'abandoned', abandoned_reason = $1, \
+             abandoned_at = extract(epoch FROM now())::BIGINT \
+             WHERE schedule_id = $2 AND fire_at = $3 AND state = 'claimed'",
+        )
+        .await?;
+    client
+        .execute(
+            &statement,
+            &[&reason, &fire.schedule.0, &fire.at.timestamp()],
+        )
+        .await?;
+    Ok(())
 }

@@ -21,8 +21,8 @@ pub(super) const SELECT_SCHEDULES: &str = "SELECT id, guild_id, channel_id, kind
      role_id, filters, created_by, pause, rotation, next_fire FROM schedules";
 
 /// Every post read goes through [`post_from_row`], which expects these columns.
-pub(super) const SELECT_POSTS: &str =
-    "SELECT schedule_id, fire_at, stretch_id, channel_id, state, message_id FROM posts";
+pub(super) const SELECT_POSTS: &str = "SELECT schedule_id, fire_at, stretch_id, channel_id, state, message_id, abandoned_reason \
+     FROM posts";
 
 /// Every check-in read goes through [`check_in_from_row`], which expects these columns.
 pub(super) const SELECT_CHECK_INS: &str =
@@ -94,6 +94,9 @@ pub(super) fn post_from_row(row: &Row) -> Result<PostRecord, StoreError> {
     let message = column(row, owner, "message_id", |text: Option<String>| {
         text.map(|text| text.parse().map(MessageId)).transpose()
     })?;
+    let reason = column(row, owner, "abandoned_reason", |text: Option<String>| {
+        Ok::<_, std::convert::Infallible>(text)
+    })?;
     Ok(PostRecord {
         claim: Claim {
             fire: Fire {
@@ -108,7 +111,7 @@ pub(super) fn post_from_row(row: &Row) -> Result<PostRecord, StoreError> {
             text.parse().map(ChannelId)
         })?,
         state: column(row, owner, "state", |state: String| {
-            post_state(state, message)
+            post_state(state, message, reason)
         })?,
     })
 }

@@ -10,6 +10,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../../migrations/sqlite/0002_participation.sql"),
     include_str!("../../../migrations/sqlite/0003_post_kinds.sql"),
+    include_str!("../../../migrations/sqlite/0004_abandoned_posts.sql"),
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with the version it reaches,

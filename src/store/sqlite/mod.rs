@@ -227,6 +227,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn abandon(&self, fire: Fire, reason: String) -> Result<(), StoreError> {
+        self.blocking(move |connection| posts::abandon(connection, fire, &reason))
+            .await
+    }
+
     async fn unconfirmed(&self) -> Result<Vec<PostRecord>, StoreError> {
         self.blocking(|connection| posts::unconfirmed(connection))
             .await

@@ -26,10 +26,12 @@ pub(super) fn confirm(
     match find(&transaction, fire)?.map(|record| record.state) {
         // The schedule was removed while the post was out: nothing is left to record.
         None => Ok(()),
-        Some(PostState::Claimed) => {
+        // Abandoned, yet Discord has it after all: the message is the truth.
+        Some(PostState::Claimed | PostState::Abandoned { .. }) => {
             transaction
                 .prepare_cached(
-                    "UPDATE posts SET state = 'sent', message_id = ?1, confirmed_at = unixepoch() \
+                    "UPDATE posts SET state = 'sent', message_id = ?1, confirmed_at = unixepoch(), \
+                     abandoned_reason = NULL, abandoned_at = NULL \
                      WHERE schedule_id = ?2 AND fire_at = ?3",
                 )?
                 .execute(params![
@@ -57,4 +59,14 @@ pub(super) fn unconfirmed(connection: &Connection) -> Result<Vec<PostRecord>, St
         [],
         post_from_row,
     )
+}
+
+pub(super) fn abandon(connection: &Connection, fire: Fire, reason: &str) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "UPDATE posts SET state = 'abandoned', abandoned_reason = ?1, abandoned_at = unixepoch() \
+             WHERE schedule_id = ?2 AND fire_at = ?3 AND state = 'claimed'",
+        )?
+        .execute(params![reason, fire.schedule.0, fire.at.timestamp()])?;
+    Ok(())
 }
