@@ -1,4 +1,4 @@
-//! The command line: `check`, `catalog`, `schedule preview`, `run` and `migrate`.
+//! The command line: `check`, `catalog`, `schedule preview`, `run`, `migrate` and `store copy`.
 //!
 //! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
 //! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
@@ -54,6 +54,22 @@ enum Command {
     Run,
     /// Bring the database (`storage` in --config) up to this build's schema, without starting the bot.
     Migrate,
+    /// Work with the database itself.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copy a SQLite database into an empty PostgreSQL one (moving to several processes).
+    Copy {
+        /// The SQLite database: sqlite:PATH.
+        #[arg(long, value_name = "sqlite:PATH")]
+        from: String,
+        /// The PostgreSQL database: postgres://user:password@host/database. It must be empty.
+        #[arg(long, value_name = "postgres://…")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,7 +132,43 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
         Command::Migrate => migrate(&config.unwrap_or_default()),
+        Command::Store(StoreCommand::Copy { from, to }) => {
+            copy_store(&mut io::stdout().lock(), &from, &to)
+        }
     }
+}
+
+/// `stretchbot store copy`: prints how many rows of each kind it copied.
+fn copy_store(out: &mut impl Write, from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    let Some(path) = from.strip_prefix("sqlite:").filter(|path| !path.is_empty()) else {
+        return Err(InputError(format!(
+            "--from {from}: give the SQLite database as sqlite:PATH, e.g. sqlite:stretchbot.sqlite3"
+        ))
+        .into());
+    };
+    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+        return Err(InputError(format!(
+            "--to: give the PostgreSQL database as postgres://user:password@host/database, not {to}"
+        ))
+        .into());
+    }
+    let path = Path::new(path);
+    if !path.is_file() {
+        return Err(InputError(format!("--from: no SQLite database at {}", path.display())).into());
+    }
+    let source = crate::store::SqliteStore::open(path)
+        .map_err(|err| InputError(format!("--from {}: {err}", path.display())))?;
+    let copied = tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(async {
+            let target = crate::store::PostgresStore::open(to).await?;
+            crate::store::copy::copy(&source, &target).await
+        })
+        .map_err(|err| InputError(format!("store copy: {err}")))?;
+    for (what, count) in copied {
+        writeln!(out, "{count} {what}")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Environment variable selecting a PostgreSQL database; overrides `storage.url`.

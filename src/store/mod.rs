@@ -6,6 +6,7 @@
 //! The domain never sees SQL, files or the async runtime; only this module does.
 
 mod any;
+pub mod copy;
 mod postgres;
 mod sqlite;
 #[cfg(test)]

@@ -35,6 +35,7 @@ use crate::domain::posting::{
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
 use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::store::copy::{Table, Value};
 use crate::store::values::{Settings, added_schedule, pause_text, to_json};
 
 /// Connections per process: the poster claims and confirms a few at a time, commands are short.
@@ -221,6 +222,64 @@ impl PostgresStore {
             .build()
             .map_err(|error| StoreError::Backend(format!("{name}: {error}")))?;
         Ok(Self { pool, name })
+    }
+}
+
+impl PostgresStore {
+    /// Writes `tables` into this database in one transaction, for `store copy`: refused unless every
+    /// table is empty. The schedule ids are kept, and the id sequence moved past them.
+    pub(crate) async fn load(
+        &self,
+        tables: &[(&Table, Vec<Vec<Value>>)],
+    ) -> Result<(), StoreError> {
+        retrying!(self, |client| {
+            let transaction = client.transaction().await?;
+            for (table, _) in tables {
+                let count: i64 = transaction
+                    .query_one(&format!("SELECT count(*) FROM {}", table.name), &[])
+                    .await?
+                    .get(0);
+                if count > 0 {
+                    return Err(StoreError::Backend(format!(
+                        "{}: table {} already has {count} rows; store copy only fills an empty \
+                         database (make a new one, or drop this one's tables)",
+                        self.name, table.name
+                    ))
+                    .into());
+                }
+            }
+            for (table, rows) in tables {
+                let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+                let placeholders: Vec<String> =
+                    (1..=names.len()).map(|index| format!("${index}")).collect();
+                let statement = transaction
+                    .prepare(&format!(
+                        "INSERT INTO {} ({}) VALUES ({})",
+                        table.name,
+                        names.join(", "),
+                        placeholders.join(", ")
+                    ))
+                    .await?;
+                for row in rows {
+                    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = row
+                        .iter()
+                        .map(|value| match value {
+                            Value::Text(text) => text as &(dyn tokio_postgres::types::ToSql + Sync),
+                            Value::Integer(number) => number,
+                        })
+                        .collect();
+                    transaction.execute(&statement, &values).await?;
+                }
+            }
+            transaction
+                .batch_execute(
+                    "SELECT setval(pg_get_serial_sequence('schedules', 'id'), \
+                     coalesce(max(id), 0) + 1, false) FROM schedules",
+                )
+                .await?;
+            transaction.commit().await?;
+            Ok(())
+        })
     }
 }
 

@@ -36,6 +36,7 @@ use crate::domain::posting::{
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
 use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::store::copy::{Kind, Table, Value};
 use crate::store::values::{Settings, added_schedule, pause_text, to_json};
 use migrations::migrate;
 
@@ -111,6 +112,33 @@ impl SqliteStore {
         })
         .await
         .map_err(|error| StoreError::Backend(format!("a storage task failed: {error}")))?
+    }
+}
+
+impl SqliteStore {
+    /// Every row of `table`, for `store copy`.
+    pub(crate) async fn read_table(
+        &self,
+        table: &'static Table,
+    ) -> Result<Vec<Vec<Value>>, StoreError> {
+        self.blocking(move |connection| {
+            let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+            let sql = format!("SELECT {} FROM {}", names.join(", "), table.name);
+            rows::collect(connection, &sql, [], |row| {
+                table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (_, kind))| {
+                        Ok(match kind {
+                            Kind::Text => Value::Text(row.get(index)?),
+                            Kind::Integer => Value::Integer(row.get(index)?),
+                        })
+                    })
+                    .collect()
+            })
+        })
+        .await
     }
 }
 
