@@ -146,7 +146,7 @@ fn copy_store(out: &mut impl Write, from: &str, to: &str) -> anyhow::Result<Exit
         ))
         .into());
     };
-    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+    if !crate::config::is_postgres_url(to) {
         return Err(InputError(format!(
             "--to: give the PostgreSQL database as postgres://user:password@host/database, not {to}"
         ))
@@ -184,11 +184,11 @@ async fn open_store(
         Ok(url) if !url.trim().is_empty() => Some((url.trim().to_owned(), DATABASE_URL_VARIABLE)),
         _ => storage
             .url
-            .clone()
-            .map(|url| (url, "`storage.url` in the config")),
+            .as_ref()
+            .map(|url| (url.get_ref().clone(), "`storage.url` in the config")),
     };
     if let Some((url, setting)) = url {
-        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        if !crate::config::is_postgres_url(&url) {
             return Err(InputError(format!(
                 "{setting} must be a PostgreSQL url (postgres://user:password@host/database); \
                  to use SQLite, leave it unset and set `storage.sqlite_path`"

@@ -1,5 +1,5 @@
-//! The storage interface, in the domain's terms. The SQLite adapter (`crate::store`) implements it; a
-//! PostgreSQL adapter for several bot processes can follow without touching the domain.
+//! The storage interface, in the domain's terms. The SQLite and PostgreSQL adapters (`crate::store`)
+//! implement it.
 //!
 //! Every method is async so that adapters keep blocking work off the runtime; the domain itself does not
 //! name a runtime.
