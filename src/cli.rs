@@ -1,4 +1,4 @@
-//! The command line: `check`, `catalog`, `schedule preview`, `backup` and `run`.
+//! The command line: `check`, `catalog`, `schedule preview`, `backup`, `run`, `migrate` and `store copy`.
 //!
 //! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
 //! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
@@ -58,6 +58,24 @@ enum Command {
         /// The copy to write; it must not exist yet.
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
+    },
+    /// Bring the database (`storage` in --config) up to this build's schema, without starting the bot.
+    Migrate,
+    /// Work with the database itself.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copy a SQLite database into an empty PostgreSQL one (moving to several processes).
+    Copy {
+        /// The SQLite database: sqlite:PATH.
+        #[arg(long, value_name = "sqlite:PATH")]
+        from: String,
+        /// The PostgreSQL database: postgres://user:password@host/database. It must be empty.
+        #[arg(long, value_name = "postgres://…")]
+        to: String,
     },
 }
 
@@ -152,7 +170,92 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
             &config.unwrap_or_default().storage.sqlite_path,
             &to,
         ),
+        Command::Migrate => migrate(&config.unwrap_or_default()),
+        Command::Store(StoreCommand::Copy { from, to }) => {
+            copy_store(&mut io::stdout().lock(), &from, &to)
+        }
     }
+}
+
+/// `stretchbot store copy`: prints how many rows of each kind it copied.
+fn copy_store(out: &mut impl Write, from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    let Some(path) = from.strip_prefix("sqlite:").filter(|path| !path.is_empty()) else {
+        return Err(InputError(format!(
+            "--from {from}: give the SQLite database as sqlite:PATH, e.g. sqlite:stretchbot.sqlite3"
+        ))
+        .into());
+    };
+    if !crate::config::is_postgres_url(to) {
+        return Err(InputError(format!(
+            "--to: give the PostgreSQL database as postgres://user:password@host/database, not {to}"
+        ))
+        .into());
+    }
+    let path = Path::new(path);
+    if !path.is_file() {
+        return Err(InputError(format!("--from: no SQLite database at {}", path.display())).into());
+    }
+    let source = crate::store::SqliteStore::open(path)
+        .map_err(|err| InputError(format!("--from {}: {err}", path.display())))?;
+    let copied = tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(async {
+            let target = crate::store::PostgresStore::open(to).await?;
+            crate::store::copy::copy(&source, &target).await
+        })
+        .map_err(|err| InputError(format!("store copy: {err}")))?;
+    for (what, count) in copied {
+        writeln!(out, "{count} {what}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Environment variable selecting a PostgreSQL database; overrides `storage.url`.
+const DATABASE_URL_VARIABLE: &str = "STRETCHBOT_DATABASE_URL";
+
+/// Opens (and so migrates) the store the configuration names: PostgreSQL when `storage.url` or
+/// `STRETCHBOT_DATABASE_URL` is set, else the SQLite file at `storage.sqlite_path`. Returns it with a
+/// description for messages.
+async fn open_store(
+    storage: &crate::config::StorageConfig,
+) -> anyhow::Result<(crate::store::AnyStore, String)> {
+    let url = match std::env::var(DATABASE_URL_VARIABLE) {
+        Ok(url) if !url.trim().is_empty() => Some((url.trim().to_owned(), DATABASE_URL_VARIABLE)),
+        _ => storage
+            .url
+            .as_ref()
+            .map(|url| (url.get_ref().clone(), "`storage.url` in the config")),
+    };
+    if let Some((url, setting)) = url {
+        if !crate::config::is_postgres_url(&url) {
+            return Err(InputError(format!(
+                "{setting} must be a PostgreSQL url (postgres://user:password@host/database); \
+                 to use SQLite, leave it unset and set `storage.sqlite_path`"
+            ))
+            .into());
+        }
+        let store = crate::store::PostgresStore::open(&url)
+            .await
+            .map_err(|err| InputError(format!("{err}. Check {setting}.")))?;
+        return Ok((store.into(), "the PostgreSQL database".to_owned()));
+    }
+    let path = &storage.sqlite_path;
+    let store = crate::store::SqliteStore::open(path).map_err(|err| {
+        InputError(format!(
+            "{}: {err}. Check `storage.sqlite_path` in the config.",
+            path.display()
+        ))
+    })?;
+    Ok((store.into(), path.display().to_string()))
+}
+
+/// `stretchbot migrate`: opening a store applies its migrations (under a lock on PostgreSQL).
+fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let (_, name) = tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(open_store(&config.storage))?;
+    println!("{name} is at this build's schema");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Environment variable holding the bot token; never read from a file, never logged.
@@ -176,12 +279,6 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .into());
     }
     let catalog = std::sync::Arc::new(load_catalog(content_dir)?);
-    let store = crate::store::SqliteStore::open(&config.storage.sqlite_path).map_err(|err| {
-        InputError(format!(
-            "{}: {err}. Check `storage.sqlite_path` in the config.",
-            config.storage.sqlite_path.display()
-        ))
-    })?;
     let api_base = match std::env::var(API_BASE_VARIABLE) {
         Ok(base) if !base.trim().is_empty() => Some(base.trim().to_owned()),
         _ => config.discord.api_base.map(|base| base.into_inner()),
@@ -210,7 +307,11 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .install();
     tokio::runtime::Runtime::new()
         .context("could not start the async runtime")?
-        .block_on(async { discord::run(settings, catalog, store, shutdown_signal()?).await })?;
+        .block_on(async {
+            let shutdown = shutdown_signal()?;
+            let (store, _) = open_store(&config.storage).await?;
+            discord::run(settings, catalog, store, shutdown).await
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,8 +26,11 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// The SQLite database file, created on first start.
+    /// The SQLite database file, created on first start; used when `url` is unset.
     pub sqlite_path: PathBuf,
+    /// A PostgreSQL database (`postgres://user:password@host/database`) shared by several bot processes;
+    /// when set (or `STRETCHBOT_DATABASE_URL` is), it is used instead of `sqlite_path`.
+    pub url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +117,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             sqlite_path: PathBuf::from("stretchbot.sqlite3"),
+            url: None,
         }
     }
 }
@@ -186,6 +190,17 @@ impl Config {
                 ),
             ));
         }
+        if let Some(url) = &config.storage.url {
+            if !is_postgres_url(url.get_ref()) {
+                return Err(error_at(
+                    Some(url.span()),
+                    format!(
+                        "`url` is `{}`; write a PostgreSQL url like postgres://user:password@host/database, or remove the key to use `sqlite_path`",
+                        url.get_ref()
+                    ),
+                ));
+            }
+        }
         if let Some(base) = &config.discord.api_base {
             let url = base.get_ref();
             let host = url
@@ -202,6 +217,14 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// Whether `url` names a PostgreSQL database (`storage.url`, `STRETCHBOT_DATABASE_URL`).
+pub fn is_postgres_url(url: &str) -> bool {
+    ["postgres://", "postgresql://"].iter().any(|scheme| {
+        url.strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty())
+    })
 }
 
 /// 1-based line number of byte `offset` in `text`.
@@ -235,9 +258,25 @@ mod tests {
             defaults.discord.command_guilds
         );
         assert!(config.discord.api_base.is_none());
+        assert!(config.storage.url.is_none());
         assert_eq!(
             config.poster.grace_minutes.get_ref(),
             defaults.poster.grace_minutes.get_ref()
+        );
+    }
+
+    #[test]
+    fn a_storage_url_selects_postgres_and_must_be_one() {
+        let config = parse("[storage]\nurl = \"postgres://bot@db/stretchbot\"\n").unwrap();
+        assert_eq!(
+            config.storage.url.map(Spanned::into_inner).as_deref(),
+            Some("postgres://bot@db/stretchbot")
+        );
+        let message = parse("[storage]\n\nurl = \"stretchbot.sqlite3\"\n").unwrap_err();
+        assert!(message.starts_with("bot.toml:3: "), "{message}");
+        assert!(
+            message.contains("postgres://user:password@host/database"),
+            "{message}"
         );
     }
 

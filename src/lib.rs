@@ -21,13 +21,16 @@
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
 //!   screen that `discord` implements.
-//! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
+//! - [`store`]: the storage adapters of the domain's interface, SQLite (`store/sqlite/`) and PostgreSQL
+//!   (`store/postgres/`, for several processes), each split by aggregate, and `AnyStore`, the one the
+//!   bot runs on, chosen by the config; `store copy`; migrations in `migrations/sqlite/` and
+//!   `migrations/postgres/`.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`logging`]: the log subscriber (`RUST_LOG`, text or JSON) and every line the bot prints, none of
 //!   which can panic or fail on a closed pipe.
-//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `backup`, `run`); `main.rs` only
-//!   calls it.
+//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `backup`, `run`, `migrate`,
+//!   `store copy`); `main.rs` only calls it.
 
 pub mod cli;
 pub mod clock;

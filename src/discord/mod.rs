@@ -36,7 +36,7 @@ use crate::domain::posting::{GuildId, Pause};
 use crate::domain::store::Store;
 use crate::domain::timer_plan::PlanSettings;
 use crate::poster::Poster;
-use crate::store::SqliteStore;
+use crate::store::AnyStore;
 use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
 use timer::DiscordTimers;
@@ -44,7 +44,7 @@ use timer::DiscordTimers;
 /// What every command can reach.
 pub struct Data {
     pub catalog: Arc<Catalog>,
-    pub store: SqliteStore,
+    pub store: AnyStore,
     /// Wakes the poster when schedules change, so a new or edited schedule's next post is not missed.
     pub schedules_changed: Arc<Notify>,
     clock: TokioClock,
@@ -108,7 +108,7 @@ pub struct Settings {
 pub async fn run(
     settings: Settings,
     catalog: Arc<Catalog>,
-    store: SqliteStore,
+    store: AnyStore,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     // serenity limits requests itself except in proxy mode, where it must be off; then we do it.
@@ -301,7 +301,7 @@ async fn on_event(
 /// A server that removed the bot has added it back: its schedules go on from their next time.
 async fn resume_after_rejoin(
     guild: GuildId,
-    store: &SqliteStore,
+    store: &AnyStore,
     schedules_changed: &Notify,
     now: DateTime<Utc>,
 ) -> Result<(), crate::domain::store::StoreError> {

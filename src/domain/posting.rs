@@ -235,6 +235,9 @@ pub enum PostState {
     Claimed,
     /// Sent and confirmed.
     Sent { message: MessageId },
+    /// Given up by the poster (Discord refused it, it fell beyond the grace window, its stretch left the
+    /// catalog), for `reason`: no process takes it up again.
+    Abandoned { reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The storage interface, in the domain's terms. The SQLite adapter (`crate::store`) implements it; a
-//! PostgreSQL adapter for several bot processes can follow without touching the domain.
+//! The storage interface, in the domain's terms. The SQLite and PostgreSQL adapters (`crate::store`)
+//! implement it.
 //!
 //! Every method is async so that adapters keep blocking work off the runtime; the domain itself does not
 //! name a runtime.
@@ -132,7 +132,16 @@ pub trait Store: Send + Sync + 'static {
         fire: Fire,
         message: MessageId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Claimed fires not confirmed: to finish after a restart.
+    /// Records that the poster gave up a claimed fire, with why (for whoever reads the post log): it is
+    /// no longer unconfirmed, so no process and no restart takes it up again. A fire with no claim on
+    /// record, or confirmed meanwhile, keeps what it has.
+    fn abandon(
+        &self,
+        fire: Fire,
+        reason: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Claimed fires neither confirmed nor abandoned, whichever process claimed them: to finish after a
+    /// crash or restart, by any process.
     fn unconfirmed(&self) -> impl Future<Output = Result<Vec<PostRecord>, StoreError>> + Send;
     fn post(
         &self,

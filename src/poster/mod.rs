@@ -142,10 +142,6 @@ pub struct Poster<S, P> {
     /// fire the poster was sleeping until. A change made while the poster is busy is not lost: `Notify`
     /// keeps the permit, and the poster looks again as soon as it is done.
     schedules_changed: Arc<Notify>,
-    /// Claims this run will not try again: rejected by Discord, too late, or with a stretch no longer in
-    /// the catalog. The store keeps them as claimed (it has no state for a post given up), so they are
-    /// remembered here to be dealt with once per run rather than at every wake.
-    given_up: Mutex<HashSet<Fire>>,
 }
 
 /// A claimed fire on its way to Discord.
@@ -184,7 +180,6 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             grace,
             clock,
             schedules_changed,
-            given_up: Mutex::default(),
         }
     }
 
@@ -255,13 +250,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         ))
     }
 
-    /// The claimed-but-unconfirmed posts to finish now: not given up, and of a schedule that still posts.
+    /// The claimed-but-unconfirmed posts to finish now, whichever process claimed them, of a schedule
+    /// that still posts. Given-up posts are abandoned in the store, so they are not among them.
     async fn unfinished_posts(&self) -> Result<Vec<Delivery<'_>>, StoreError> {
         let mut posts = Vec::new();
         for record in self.store.unconfirmed().await? {
-            if self.is_given_up(record.claim.fire) {
-                continue;
-            }
             // A removed schedule takes its posts with it; a paused one keeps its claim for when it
             // resumes, posted then if still within the grace window.
             let Some(schedule) = self
@@ -445,7 +438,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             Some(stretch) => {
                 let Some(entry) = self.catalog.get(stretch.as_str()) else {
                     tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "given_up", %stretch, "the claimed stretch is no longer in the catalog; its post is given up");
-                    self.give_up(fire);
+                    self.abandon(
+                        fire,
+                        format!("the stretch {stretch} is no longer in the catalog"),
+                    )
+                    .await;
                     return Ok(None);
                 };
                 Body::Stretch(entry)
@@ -515,7 +512,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             }
             if too_late {
                 tracing::warn!(schedule = %post.fire.schedule, fire = %post.fire.at, nonce = %post.fire.nonce(), outcome = "given_up", "a claimed post never went out and is now beyond the grace window; given up");
-                self.give_up(post.fire);
+                self.abandon(
+                    post.fire,
+                    "never sent, and now beyond the grace window".to_owned(),
+                )
+                .await;
                 return Outcome::Settled;
             }
         }
@@ -576,7 +577,8 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             }
             SendError::Rejected(why) => {
                 tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "rejected", channel = %post.channel, %why, "Discord rejected the post; this is a bug in the bot, and the post is given up");
-                self.give_up(fire);
+                self.abandon(fire, format!("Discord rejected the post: {why}"))
+                    .await;
                 Outcome::Settled
             }
         }
@@ -598,7 +600,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             // Moved to another channel since this fire was claimed (or removed): the old channel's failure
             // says nothing about the schedule, but this post cannot go out.
             tracing::warn!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "given_up", channel = %post.channel, ?reason, "the post's channel is unusable; given up");
-            self.give_up(fire);
+            self.abandon(
+                fire,
+                format!("its channel {} is unusable: {reason:?}", post.channel),
+            )
+            .await;
             return Outcome::Settled;
         };
         // A schedule paused meanwhile keeps its reason: an admin's pause is theirs to lift.
@@ -615,12 +621,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         Outcome::Settled
     }
 
-    fn give_up(&self, fire: Fire) {
-        lock(&self.given_up).insert(fire);
-    }
-
-    fn is_given_up(&self, fire: Fire) -> bool {
-        lock(&self.given_up).contains(&fire)
+    /// Records in the store that `fire` is given up, so that no process and no restart takes it again.
+    async fn abandon(&self, fire: Fire, reason: String) {
+        if let Err(error) = self.store.abandon(fire, reason).await {
+            tracing::error!(schedule = %fire.schedule, fire = %fire.at, %error, "could not record the post as given up; it stays claimed, and a later wake tries it again");
+        }
     }
 }
 

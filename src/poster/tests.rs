@@ -602,6 +602,13 @@ async fn a_claim_that_never_went_out_is_given_up_beyond_the_grace_window() {
     assert_eq!(world.discord.lookups(), [fire.post_key()], "looked for");
     assert!(world.discord.attempts().is_empty(), "not posted this late");
     assert_eq!(logs.lines_with("given up").len(), 1);
+    assert_eq!(
+        world.post_state(fire).await,
+        PostState::Abandoned {
+            reason: "never sent, and now beyond the grace window".to_owned()
+        },
+        "recorded in the store, so that no other process or restart takes it up"
+    );
 
     // Given up once: the next day's post neither waits for it nor looks for it again.
     assert_posts_at(&world, &["2027-03-16T09:00:00Z"]).await;
@@ -819,6 +826,17 @@ async fn a_rejected_post_is_logged_loudly_and_not_tried_again() {
     let rejected = logs.lines_with("Discord rejected the post");
     assert_eq!(rejected.len(), 1);
     assert!(rejected[0].contains("ERROR"), "{}", rejected[0]);
+    let first = Fire {
+        schedule: schedule.id,
+        at: utc("2027-03-15T09:00:00Z"),
+    };
+    assert!(
+        matches!(
+            world.post_state(first).await,
+            PostState::Abandoned { reason } if reason.contains("Invalid Form Body")
+        ),
+        "recorded in the store, so that no other process or restart takes it up"
+    );
 }
 
 #[tokio::test(start_paused = true)]

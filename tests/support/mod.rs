@@ -17,6 +17,8 @@ use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod postgres;
+
 /// Generous for a loaded 2-core CI machine; a healthy run takes milliseconds.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -177,9 +179,14 @@ fn start_bot(
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let store = SqliteStore::open(&folder.join("stretchbot.sqlite3")).expect("the store opens");
-    let bot = tokio::spawn(discord::run(settings, catalog.clone(), store, async {
-        let _ = stopped.await;
-    }));
+    let bot = tokio::spawn(discord::run(
+        settings,
+        catalog.clone(),
+        store.into(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (stop, bot)
 }
 

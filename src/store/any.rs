@@ -1,0 +1,89 @@
+//! The store the bot runs on, chosen from the configuration: one type for `Data`, the poster and the
+//! command line, whichever backend is behind it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::participation::CheckIn;
+use crate::domain::posting::{
+    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
+    UserId,
+};
+use crate::domain::rotation::RotationState;
+use crate::domain::schedule::Zone;
+use crate::domain::store::{ClaimOutcome, Store, StoreError};
+
+use super::{PostgresStore, SqliteStore};
+
+/// One of the storage backends. Cloning is cheap and shares the connection (or pool).
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl From<SqliteStore> for AnyStore {
+    fn from(store: SqliteStore) -> Self {
+        Self::Sqlite(store)
+    }
+}
+
+impl From<PostgresStore> for AnyStore {
+    fn from(store: PostgresStore) -> Self {
+        Self::Postgres(store)
+    }
+}
+
+/// Implements [`Store`] for [`AnyStore`] by handing every call to the backend inside, so that a method
+/// added to the interface is one line here.
+macro_rules! delegate {
+    ($(fn $name:ident(&self $(, $arg:ident: $kind:ty)*) -> $output:ty;)*) => {
+        impl Store for AnyStore {
+            $(
+                async fn $name(&self $(, $arg: $kind)*) -> Result<$output, StoreError> {
+                    match self {
+                        Self::Sqlite(store) => store.$name($($arg),*).await,
+                        Self::Postgres(store) => store.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    fn guild_zone(&self, guild: GuildId) -> Option<Zone>;
+    fn set_guild_zone(&self, guild: GuildId, zone: Zone) -> ();
+    fn add_schedule(
+        &self,
+        new: NewSchedule,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>
+    ) -> PostingSchedule;
+    fn schedules_in(&self, guild: GuildId) -> Vec<PostingSchedule>;
+    fn schedule(&self, id: ScheduleId) -> Option<PostingSchedule>;
+    fn update_schedule(&self, schedule: &PostingSchedule) -> ();
+    fn remove_schedule(&self, guild: GuildId, id: ScheduleId) -> bool;
+    fn pause_guild(&self, guild: GuildId, pause: Pause) -> usize;
+    fn next_due(&self) -> Option<DateTime<Utc>>;
+    fn due_schedules(&self, until: DateTime<Utc>) -> Vec<PostingSchedule>;
+    fn claim(
+        &self,
+        claim: Claim,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>
+    ) -> ClaimOutcome;
+    fn claim_extra(&self, claim: Claim, rotation: RotationState) -> ClaimOutcome;
+    fn skip(&self, fire: Fire, next_fire: Option<DateTime<Utc>>) -> bool;
+    fn confirm(&self, fire: Fire, message: MessageId) -> ();
+    fn abandon(&self, fire: Fire, reason: String) -> ();
+    fn unconfirmed(&self) -> Vec<PostRecord>;
+    fn post(&self, fire: Fire) -> Option<PostRecord>;
+    fn check_in(&self, check_in: CheckIn) -> bool;
+    fn check_ins_of(&self, guild: GuildId, user: UserId) -> Vec<CheckIn>;
+    fn check_ins_in(&self, guild: GuildId, from: NaiveDate, to: NaiveDate) -> Vec<CheckIn>;
+    fn forget_member(&self, guild: GuildId, user: UserId) -> usize;
+    fn set_hidden(&self, guild: GuildId, user: UserId, hidden: bool) -> ();
+    fn hidden_members(&self, guild: GuildId) -> HashSet<UserId>;
+}

@@ -1,0 +1,118 @@
+//! Stored spellings shared by every backend: how domain values become the text and numbers in a row
+//! and back. One list, so that SQLite and PostgreSQL hold the same values and `store copy` moves them
+//! as they are.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::catalog::Filters;
+use crate::domain::posting::{
+    ChannelId, MessageId, NewSchedule, Pause, PostState, PostingSchedule, RoleId, ScheduleId,
+};
+use crate::domain::rotation::RotationState;
+use crate::domain::schedule::Schedule;
+use crate::domain::store::StoreError;
+
+/// A schedule's settings in their stored spellings: what `add_schedule` inserts and `update_schedule`
+/// replaces.
+pub(super) struct Settings {
+    pub channel_id: String,
+    pub zone: &'static str,
+    pub cadence: String,
+    pub role_id: Option<String>,
+    pub filters: String,
+}
+
+impl Settings {
+    pub fn new(
+        channel: ChannelId,
+        schedule: &Schedule,
+        role: Option<RoleId>,
+        filters: &Filters,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            channel_id: channel.to_string(),
+            zone: schedule.zone.name(),
+            cadence: schedule.cadence.storage_text(),
+            role_id: role.map(|role| role.to_string()),
+            filters: to_json(filters)?,
+        })
+    }
+}
+
+pub(super) fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::Backend(format!("cannot encode a stored value: {error}")))
+}
+
+pub(super) fn from_json<T: DeserializeOwned>(text: String) -> Result<T, serde_json::Error> {
+    serde_json::from_str(&text)
+}
+
+/// A pause reason as serde spells it (`left-guild`), so that the domain's one list of spellings also
+/// governs the database.
+pub(super) fn pause_text(pause: Pause) -> Result<String, StoreError> {
+    match serde_json::to_value(pause) {
+        Ok(serde_json::Value::String(text)) => Ok(text),
+        other => Err(StoreError::Backend(format!(
+            "pause reason {pause:?} did not encode as a name: {other:?}"
+        ))),
+    }
+}
+
+pub(super) fn parse_pause(text: String) -> Result<Pause, serde_json::Error> {
+    serde_json::from_value(serde_json::Value::String(text))
+}
+
+pub(super) fn parse_instant(seconds: i64) -> Result<DateTime<Utc>, String> {
+    DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| format!("{seconds} is not a time stretchbot can represent"))
+}
+
+/// A day as stored: `YYYY-MM-DD`, which sorts as the date does.
+pub(super) fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+pub(super) fn parse_day(text: String) -> Result<NaiveDate, chrono::ParseError> {
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+}
+
+/// A post's `state` and `message_id` columns read together: each is only meaningful with the other.
+pub(super) fn post_state(
+    state: String,
+    message: Option<MessageId>,
+    reason: Option<String>,
+) -> Result<PostState, String> {
+    match (state.as_str(), message, reason) {
+        ("claimed", None, None) => Ok(PostState::Claimed),
+        ("sent", Some(message), None) => Ok(PostState::Sent { message }),
+        ("abandoned", None, Some(reason)) => Ok(PostState::Abandoned { reason }),
+        (_, message, reason) => Err(format!(
+            "`{state}` with message {message:?} and reason {reason:?}"
+        )),
+    }
+}
+
+/// The schedule `add_schedule` returns: what was asked for, under its new id, not paused.
+pub(super) fn added_schedule(
+    id: ScheduleId,
+    new: NewSchedule,
+    rotation: RotationState,
+    next_fire: Option<DateTime<Utc>>,
+) -> PostingSchedule {
+    PostingSchedule {
+        id,
+        guild: new.guild,
+        channel: new.channel,
+        kind: new.kind,
+        schedule: new.schedule,
+        role: new.role,
+        filters: new.filters,
+        created_by: new.created_by,
+        pause: None,
+        rotation,
+        next_fire,
+    }
+}
