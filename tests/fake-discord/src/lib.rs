@@ -38,8 +38,9 @@
 //! - The world: `add_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
 //!   `message`, `message_count`, `registered_commands`, `permissions_in`.
-//! - The gateway: `wait_ready`, `session`, `reconnect_gateway`, `invalidate_session`, `close_gateway`,
-//!   `drop_gateway`.
+//! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
+//!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
+//!   shard).
 //! - Users acting: `invoke_command`, `autocomplete`, `click_button`, `select` return an [`Interaction`]
 //!   whose `wait_response`, `wait_responses`, `responses` and `original_message` show what the bot did.
 //! - Checking: `requests`, `transcript`, `violations` (the bot's invalid requests), `fake_bugs` (the
@@ -103,7 +104,7 @@ use tokio::time::Instant;
 pub use crate::chaos::{Chaos, SplitMix};
 pub use crate::commands::Scope;
 pub use crate::faults::{Fault, RoutePattern};
-pub use crate::gateway::{Intents, SessionInfo};
+pub use crate::gateway::{Intents, SessionInfo, Shard};
 pub use crate::ids::{
     ApplicationId, ChannelId, CommandId, GuildId, InteractionId, MessageId, RoleId, UserId,
 };
@@ -141,6 +142,14 @@ pub struct Options {
     pub heartbeat_interval: Duration,
     /// Privileged intents the app "enabled in the Developer Portal"; asking for others closes with 4014.
     pub allowed_privileged_intents: Intents,
+    /// The pace of IDENTIFYs per `max_concurrency` bucket; a faster one gets INVALID_SESSION. Discord's
+    /// is 5 s ([`gateway::IDENTIFY_INTERVAL`]); tests that start several shards may set it shorter.
+    pub identify_interval: Duration,
+    /// `GET /gateway/bot`'s `max_concurrency`: how many shards may IDENTIFY in one interval.
+    pub max_concurrency: u32,
+    /// Session starts (IDENTIFYs) allowed per day; past them, IDENTIFY closes with 4004 as the token
+    /// is reset.
+    pub session_start_limit: u32,
     /// How long `enforce_nonce` remembers a nonce ("the past few minutes").
     pub nonce_window: Duration,
     /// How long the bot has for an interaction's callback (Discord: 3 s).
@@ -165,6 +174,9 @@ impl Default for Options {
             bot_permissions: Permissions::DEFAULT_BOT,
             heartbeat_interval: Duration::from_secs(1),
             allowed_privileged_intents: Intents::empty(),
+            identify_interval: gateway::IDENTIFY_INTERVAL,
+            max_concurrency: 1,
+            session_start_limit: 1000,
             nonce_window: Duration::from_secs(5 * 60),
             interaction_ack_deadline: Duration::from_secs(3),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
@@ -337,12 +349,19 @@ impl FakeDiscord {
             ack_deadline: options.interaction_ack_deadline,
             token_lifetime: options.interaction_token_lifetime,
         };
+        let mut world = World::new(identity, timing);
+        world.gateway.limits = gateway::StartLimits {
+            total: options.session_start_limit,
+            max_concurrency: options.max_concurrency.max(1),
+            interval: options.identify_interval,
+            since: Instant::now(),
+        };
         let inner = Arc::new(Inner {
             token: options.token.clone(),
             gateway_url: gateway_url.clone(),
             spec,
             transcript: Transcript::new(instance, options.token.clone(), file, changes.clone()),
-            world: Mutex::new(World::new(identity, timing)),
+            world: Mutex::new(world),
             limiter: Mutex::new(Limiter::new(options.rate_limits.clone())),
             faults: Mutex::default(),
             findings: Mutex::default(),
@@ -599,9 +618,28 @@ impl FakeDiscord {
             .await
     }
 
-    /// The bot's gateway session, if it has one.
+    /// The bot's gateway session (that of its lowest shard), if it has one.
     pub fn session(&self) -> Option<SessionInfo> {
         self.inner.world().gateway.info()
+    }
+
+    /// Every gateway session of the bot, one per shard, by shard.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.inner.world().gateway.all()
+    }
+
+    /// Waits until `count` shards have identified, got READY and are connected.
+    pub async fn wait_shards_ready(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<SessionInfo>, Timeout> {
+        self.inner
+            .wait_for(timeout, &format!("{count} shards to get READY"), || {
+                let sessions = self.sessions();
+                (sessions.iter().filter(|s| s.connected).count() >= count).then_some(sessions)
+            })
+            .await
     }
 
     /// Waits until `probe` holds, re-checking after every request and gateway frame.

@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use crate::errors::{self, ApiError};
 use crate::gateway::{Intents, Sessions};
 use crate::ids::{
-    ApplicationId, ChannelId, GuildId, InteractionId, MessageId, RoleId, Snowflakes, UserId,
+    ApplicationId, ChannelId, GuildId, InteractionId, MessageId, PastSnowflakes, RoleId,
+    Snowflakes, UserId,
 };
 use crate::interactions::StoredInteraction;
 use crate::permissions::{self, Overwrite, OverwriteTarget, Permissions, Subject};
@@ -89,6 +90,8 @@ pub(crate) struct StoredMessage {
 /// Every piece of state of one fake.
 pub(crate) struct World {
     pub ids: Snowflakes,
+    /// Guild ids, minted in the past so guilds spread over shards.
+    guild_ids: PastSnowflakes,
     pub timing: Timing,
     pub application: ApplicationId,
     pub bot: UserId,
@@ -138,6 +141,7 @@ impl World {
         );
         World {
             ids,
+            guild_ids: PastSnowflakes::default(),
             timing,
             application: identity.application,
             bot,
@@ -171,7 +175,7 @@ impl World {
     /// A new guild the bot has joined: @everyone, the bot's managed role, the application owner as the
     /// guild's owner, and the bot as a member.
     pub fn add_guild(&mut self, name: &str) -> GuildId {
-        let id = GuildId::new(self.ids.next());
+        let id = GuildId::new(self.guild_ids.next_past());
         let everyone = RoleId::new(id.get());
         let bot_role = RoleId::new(self.ids.next());
         let now = iso_now();
@@ -218,7 +222,7 @@ impl World {
         );
         self.guilds.insert(id, guild);
         if self.gateway.is_ready() {
-            let data = self.guild_create_json(id, self.gateway.intents());
+            let data = self.guild_create_json(id, self.gateway.intents_for(id));
             self.emit(Some(Intents::GUILDS), "GUILD_CREATE", data);
         }
         id

@@ -7,5 +7,6 @@ mod interactions;
 mod ratelimit;
 mod rest;
 mod serenity_client;
+mod sharding;
 mod tls;
 mod transcript;
