@@ -13,8 +13,8 @@
 //!     window.
 //!   - [`domain::participation`]: check-ins per member per local day, streaks, member and team stats.
 //!   - [`domain::store`]: the storage interface, in the domain's terms.
-//! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands and their buttons
-//!   (`/stats` and "I did it" among them), cards, and the poster's sender.
+//! - [`discord`]: the Discord adapter (serenity + poise): connection and gateway shards, slash commands
+//!   and their buttons (`/stats` and "I did it" among them), cards, and the poster's sender.
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a

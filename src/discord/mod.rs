@@ -11,6 +11,7 @@ mod error;
 mod in_flight;
 pub(crate) mod limiter;
 pub mod sender;
+pub mod shards;
 pub mod timer;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ use crate::poster::Poster;
 use crate::store::SqliteStore;
 use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
+pub use shards::Shards;
 use timer::DiscordTimers;
 
 /// What every command can reach.
@@ -98,6 +100,8 @@ pub struct Settings {
     /// The wall clock for schedules and timers; tests start it where they need it.
     pub clock: TokioClock,
     pub pacing: PlanSettings,
+    /// Which gateway shards this process runs.
+    pub shards: Shards,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -127,6 +131,8 @@ pub async fn run(
     let interrupted = Arc::clone(&timers);
     // One notifier, shared: the commands wake the poster through it.
     let schedules_changed = Arc::new(Notify::new());
+    // Once per application, not per shard or process: only the process running shard 0 does it.
+    let first_shard = settings.shards.runs_first_shard();
     let poster_parts = (
         store.clone(),
         Arc::clone(&catalog),
@@ -150,13 +156,15 @@ pub async fn run(
         })
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
-                register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                println!(
-                    "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
-                    ready.application.id,
-                    INVITE_PERMISSIONS.bits()
-                );
+                if first_shard {
+                    register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
+                    println!(
+                        "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
+                        ready.application.id,
+                        INVITE_PERMISSIONS.bits()
+                    );
+                }
                 Ok(Data {
                     catalog,
                     store,
@@ -176,6 +184,7 @@ pub async fn run(
         .await
         .context("could not set up the Discord client")?;
     let (store, catalog, limiter, schedules_changed) = poster_parts;
+    let gateway_limiter = Arc::clone(&limiter);
     // Paced and retried on 429 like any request: a bot restarted right after a busy second (a crash in
     // the middle of a fan-out) starts inside Discord's window of the run before, and must not exit for it.
     let bot = limiter
@@ -211,7 +220,7 @@ pub async fn run(
         }
         shards.shutdown_all().await;
     });
-    let connection = client.start().await;
+    let connection = shards::start(&mut client, settings.shards, &gateway_limiter).await;
     // Stopping the poster mid-post is as safe as a crash: the claim is finished on the next start.
     poster.abort();
     let _ = poster.await;

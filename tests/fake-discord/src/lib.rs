@@ -37,7 +37,7 @@
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
 //! - The world: `add_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
-//!   `message`, `message_count`, `registered_commands`, `permissions_in`.
+//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`.
 //! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
 //!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
 //!   shard).
@@ -600,6 +600,11 @@ impl FakeDiscord {
     /// A message by id, ephemeral ones included.
     pub fn message(&self, id: MessageId) -> Option<Value> {
         self.inner.world().messages.get(&id).map(|m| m.json.clone())
+    }
+
+    /// The ids of the guilds the bot is in, in id order.
+    pub fn guild_ids(&self) -> Vec<GuildId> {
+        self.inner.world().guilds.keys().copied().collect()
     }
 
     /// The commands registered for `scope`, as `GET …/commands` returns them.
