@@ -1,10 +1,11 @@
 //! Sharding end to end: the real bot against the fake Discord with thousands of guilds. With
 //! `shards = "auto"` it runs the shards Discord recommends and answers in a guild of each; with too
-//! few shards it refuses to start and says what to set; split over two processes, only the one
+//! few shards it refuses to start and says what to set, before IDENTIFY when Discord's recommendation
+//! shows it, or once the gateway closed the shard with 4011; split over two processes, only the one
 //! running shard 0 registers the commands.
 //!
-//! serenity boots one shard every 5 s, so a three-shard start takes about 10 s: the waits below allow
-//! for it. The fake's identify pace is set faster than serenity's, as an explicit option.
+//! serenity boots one shard every 5 s, so a three-shard start takes about 10 s, and the 4011 test
+//! waits out the bot's 30 s for READY: the waits below allow for both. The fake's identify pace is set faster than serenity's, as an explicit option.
 
 mod support;
 
@@ -163,6 +164,31 @@ async fn one_shard_for_6000_guilds_is_refused_saying_what_to_set() {
         fake.sessions().is_empty() && registrations(&fake) == 0,
         "refused before any IDENTIFY: no session start spent"
     );
+}
+
+#[tokio::test]
+async fn a_shard_discord_closes_with_4011_stops_the_bot_saying_what_to_set() {
+    // 3,000 guilds: Discord recommends three shards, yet two could hold them, so the bot's own check
+    // lets a total of 1 through and the gateway refuses it.
+    let fake = fake_with_guilds(3000).await;
+    let folder = tempfile::tempdir().unwrap();
+    let (_stop, bot) = start_sharded_bot(&fake, Shards::parse_env("0-0/1").unwrap(), folder.path());
+    let error = tokio::time::timeout(Duration::from_secs(60), bot)
+        .await
+        .expect("the bot gives up 30 s after the shard's turn to boot")
+        .unwrap()
+        .expect_err("the bot stops with an error");
+    let message = format!("{error:#}");
+    assert!(message.contains("4011"), "{message}");
+    assert!(message.contains("discord.shards = \"auto\""), "{message}");
+    let closes = fake
+        .transcript()
+        .into_iter()
+        .filter(
+            |entry| matches!(&entry.event, Event::Gateway(frame) if frame.payload["close"] == 4011),
+        )
+        .count();
+    assert!(closes >= 1, "the fake closed the IDENTIFY with 4011");
 }
 
 #[tokio::test]

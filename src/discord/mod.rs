@@ -179,8 +179,10 @@ pub async fn run(
         })
         .build();
 
+    let refusal_watch = shards::RefusalWatch::default();
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework)
+        .event_handler(refusal_watch.clone())
         .await
         .context("could not set up the Discord client")?;
     let (store, catalog, limiter, schedules_changed) = poster_parts;
@@ -220,7 +222,13 @@ pub async fn run(
         }
         shards.shutdown_all().await;
     });
-    let connection = shards::start(&mut client, settings.shards, &gateway_limiter).await;
+    let connection = shards::start(
+        &mut client,
+        settings.shards,
+        &gateway_limiter,
+        refusal_watch,
+    )
+    .await;
     // Stopping the poster mid-post is as safe as a crash: the claim is finished on the next start.
     poster.abort();
     let _ = poster.await;

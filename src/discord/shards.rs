@@ -3,16 +3,21 @@
 //! shard may hold), and starting them through serenity.
 //!
 //! serenity 0.12.5 waits a flat 5 s between the shards it boots and knows nothing of other processes;
-//! the README's "Running at scale" says how to stagger several. It also swallows close code 4011
-//! (its shard logs it and reconnects), so the too-few-shards case is refused here, from Discord's
-//! recommendation, before a session start is spent.
+//! the README's "Running at scale" says how to stagger several. It also swallows close codes 4010 and
+//! 4011 (its shard logs them and identifies again, spending a session start each time), so the
+//! too-few-shards case is refused here from Discord's recommendation before any IDENTIFY, and
+//! [`RefusalWatch`] stops the bot when a shard is closed at IDENTIFY all the same.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::bail;
 use poise::serenity_prelude as serenity;
 use serde::Deserialize;
+
+use tokio::time::Instant;
 
 use super::limiter::{Limiter, Route};
 
@@ -20,6 +25,11 @@ use super::limiter::{Limiter, Route};
 const MAX_GUILDS_PER_SHARD: u64 = 2500;
 /// Discord recommends one shard per this many guilds (`GET /gateway/bot`'s `shards`).
 const GUILDS_PER_RECOMMENDED_SHARD: u64 = 1000;
+/// serenity 0.12.5's flat wait between the shards it boots (`WAIT_BETWEEN_BOOTS_IN_SECONDS`).
+const BOOT_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a shard may go without READY after its turn to boot; Discord answers an IDENTIFY within a
+/// second or two.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which shards this process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -216,11 +226,71 @@ fn plan(shards: Shards, gateway: &serenity::BotGateway) -> anyhow::Result<ShardR
     Ok(range)
 }
 
-/// Starts this process's shards and runs them until they stop.
+/// Watches serenity's shard stages for a shard that never gets READY after its turn to boot: Discord
+/// refused its IDENTIFY. (After a 4011, serenity 0.12.5 leaves the shard waiting until a heartbeat
+/// fails, then identifies again, and never says why.)
+#[derive(Clone, Default)]
+pub(super) struct RefusalWatch {
+    ready: Arc<Mutex<HashSet<u32>>>,
+}
+
+impl RefusalWatch {
+    fn on_stage(&self, shard: u32, stage: serenity::ConnectionStage) {
+        if stage == serenity::ConnectionStage::Connected {
+            self.lock().insert(shard);
+        }
+    }
+
+    /// The first shard of `range` still without READY [`READY_TIMEOUT`] after its turn to boot
+    /// (serenity boots one per [`BOOT_INTERVAL`] from `started`), if any is late at `now`.
+    fn late(&self, range: ShardRange, started: Instant, now: Instant) -> Option<u32> {
+        let ready = self.lock();
+        (range.first..=range.last)
+            .zip(0u32..)
+            .find(|(shard, turn)| {
+                !ready.contains(shard) && now >= started + BOOT_INTERVAL * *turn + READY_TIMEOUT
+            })
+            .map(|(shard, _)| shard)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<u32>> {
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Resolves with the first shard of `range` found late; never once all got READY.
+    async fn first_refused(&self, range: ShardRange) -> u32 {
+        let started = Instant::now();
+        let mut every_second = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            every_second.tick().await;
+            if let Some(shard) = self.late(range, started, Instant::now()) {
+                return shard;
+            }
+            if self.lock().len() >= range.count() as usize {
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl serenity::EventHandler for RefusalWatch {
+    async fn shard_stage_update(
+        &self,
+        _: serenity::Context,
+        event: serenity::ShardStageUpdateEvent,
+    ) {
+        self.on_stage(event.shard_id.0, event.new);
+    }
+}
+
+/// Starts this process's shards and runs them until they stop, or until [`RefusalWatch`] reports a
+/// shard Discord keeps refusing.
 pub(super) async fn start(
     client: &mut serenity::Client,
     shards: Shards,
     limiter: &Limiter,
+    watch: RefusalWatch,
 ) -> anyhow::Result<()> {
     let gateway = limiter
         .send(Route::Global, || client.http.get_bot_gateway())
@@ -235,14 +305,21 @@ pub(super) async fn start(
         session_starts_left = gateway.session_start_limit.remaining,
         "starting shards"
     );
-    match client
-        .start_shard_range(range.serenity_range(), range.total())
-        .await
-    {
-        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidShardData)) => bail!(
-            "Discord refused shard range {range} (4010, invalid shard); check `discord.shards`"
-        ),
-        other => Ok(other?),
+    let manager = Arc::clone(&client.shard_manager);
+    tokio::select! {
+        ran = client.start_shard_range(range.serenity_range(), range.total()) => Ok(ran?),
+        shard = watch.first_refused(range) => {
+            manager.shutdown_all().await;
+            bail!(
+                "Discord closed shard {shard} of {total} at IDENTIFY: no READY {} s after its turn \
+                 to start. It does so with 4011 (sharding required) when a shard would hold more \
+                 than {MAX_GUILDS_PER_SHARD} guilds, and with 4010 for an invalid shard. Set \
+                 `discord.shards = \"auto\"` (the default) or a larger `total` (STRETCHBOT_SHARDS); \
+                 the bot stopped rather than spend the day's session starts.",
+                READY_TIMEOUT.as_secs(),
+                total = range.total(),
+            )
+        }
     }
 }
 
@@ -342,6 +419,25 @@ mod tests {
                 &gateway(3, 1000)
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_shard_without_ready_30_s_after_its_turn_to_boot_is_refused() {
+        let range = ShardRange::parse("4-6", 8).unwrap();
+        let start = Instant::now();
+        let watch = RefusalWatch::default();
+        watch.on_stage(4, serenity::ConnectionStage::Connected);
+        watch.on_stage(5, serenity::ConnectionStage::Handshake);
+        assert_eq!(watch.late(range, start, start + READY_TIMEOUT), None);
+        // Shard 5 boots second, 5 s after the first.
+        let its_deadline = start + BOOT_INTERVAL + READY_TIMEOUT;
+        assert_eq!(watch.late(range, start, its_deadline), Some(5));
+        watch.on_stage(5, serenity::ConnectionStage::Connected);
+        assert_eq!(watch.late(range, start, its_deadline), None);
+        assert_eq!(
+            watch.late(range, start, start + BOOT_INTERVAL * 2 + READY_TIMEOUT),
+            Some(6)
         );
     }
 
