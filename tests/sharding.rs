@@ -33,7 +33,7 @@ async fn fake_with_guilds(count: usize) -> FakeDiscord {
     .await
     .expect("the fake Discord starts");
     for i in 0..count {
-        fake.add_guild(&format!("team {i}"));
+        fake.add_existing_guild(&format!("team {i}"));
     }
     fake
 }

@@ -35,7 +35,7 @@
 //! # The handle
 //! - Where to connect: [`FakeDiscord::api_base`], [`FakeDiscord::gateway_url`], [`FakeDiscord::tls_addr`],
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
-//! - The world: `add_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
+//! - The world: `add_guild`, `add_existing_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
 //!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`.
 //! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
@@ -459,6 +459,13 @@ impl FakeDiscord {
     /// After READY the bot gets a GUILD_CREATE, as when it joins a guild.
     pub fn add_guild(&self, name: &str) -> GuildId {
         self.inner.world().add_guild(name)
+    }
+
+    /// Adds a guild created long before the bot joined it (GUILD_CREATE after READY): ids of guilds
+    /// added this way are a millisecond apart, so they spread over shards by the Sharding Formula as
+    /// real servers do (ids minted in one millisecond all fall on one shard).
+    pub fn add_existing_guild(&self, name: &str) -> GuildId {
+        self.inner.world().add_existing_guild(name)
     }
 
     /// Adds a text channel (CHANNEL_CREATE after READY). Panics on an unknown guild.

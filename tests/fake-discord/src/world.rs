@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use crate::errors::{self, ApiError};
 use crate::gateway::{Intents, Sessions};
 use crate::ids::{
-    ApplicationId, ChannelId, GuildId, InteractionId, MessageId, PastSnowflakes, RoleId,
-    Snowflakes, UserId,
+    ApplicationId, ChannelId, GuildId, InteractionId, MessageId, RoleId, Snowflakes, UserId,
+    past_snowflake,
 };
 use crate::interactions::StoredInteraction;
 use crate::permissions::{self, Overwrite, OverwriteTarget, Permissions, Subject};
@@ -90,8 +90,6 @@ pub(crate) struct StoredMessage {
 /// Every piece of state of one fake.
 pub(crate) struct World {
     pub ids: Snowflakes,
-    /// Guild ids, minted in the past so guilds spread over shards.
-    guild_ids: PastSnowflakes,
     pub timing: Timing,
     pub application: ApplicationId,
     pub bot: UserId,
@@ -141,7 +139,6 @@ impl World {
         );
         World {
             ids,
-            guild_ids: PastSnowflakes::default(),
             timing,
             application: identity.application,
             bot,
@@ -175,7 +172,18 @@ impl World {
     /// A new guild the bot has joined: @everyone, the bot's managed role, the application owner as the
     /// guild's owner, and the bot as a member.
     pub fn add_guild(&mut self, name: &str) -> GuildId {
-        let id = GuildId::new(self.guild_ids.next_past());
+        let id = GuildId::new(self.ids.next());
+        self.join_guild(id, name)
+    }
+
+    /// A guild created long before the bot joined it: its id is from the past, one millisecond before
+    /// the last such guild's, so guilds added this way spread over shards as real ones do.
+    pub fn add_existing_guild(&mut self, name: &str) -> GuildId {
+        let id = GuildId::new(past_snowflake());
+        self.join_guild(id, name)
+    }
+
+    fn join_guild(&mut self, id: GuildId, name: &str) -> GuildId {
         let everyone = RoleId::new(id.get());
         let bot_role = RoleId::new(self.ids.next());
         let now = iso_now();

@@ -69,7 +69,7 @@ fn owner(guild: GuildId, total: u32) -> u32 {
 async fn each_shard_hears_of_its_own_guilds_and_their_events() {
     let w = World::with(unpaced()).await;
     let mut guilds = vec![w.guild];
-    guilds.extend((0..8).map(|i| w.fake.add_guild(&format!("g{i}"))));
+    guilds.extend((0..8).map(|i| w.fake.add_existing_guild(&format!("g{i}"))));
     let mut shards = Vec::new();
     for id in 0..3 {
         let (mut gw, ready) = connect_shard(&w, json!([id, 3])).await;
@@ -91,7 +91,7 @@ async fn each_shard_hears_of_its_own_guilds_and_their_events() {
     );
 
     // A new guild and a command go to the shard that owns the guild, and to no other.
-    let joined = w.fake.add_guild("late");
+    let joined = w.fake.add_existing_guild("late");
     let create = shards[owner(joined, 3) as usize].dispatch().await;
     assert_eq!(
         (create["t"].as_str(), create["d"]["id"].as_str()),
@@ -153,7 +153,7 @@ async fn an_invalid_shard_closes_4010() {
 async fn a_shard_of_more_than_2500_guilds_closes_4011_and_two_shards_take_them() {
     let w = World::with(unpaced()).await;
     for i in 0..2500 {
-        w.fake.add_guild(&format!("g{i}"));
+        w.fake.add_existing_guild(&format!("g{i}"));
     }
     assert_eq!(
         close_code(&w, json!([0, 1])).await,
@@ -246,7 +246,7 @@ async fn gateway_bot_counts_session_starts_and_refuses_past_the_limit() {
 async fn a_guild_member_added_reaches_only_the_owning_shard() {
     let w = World::with(unpaced()).await;
     let other = (0..4)
-        .map(|i| w.fake.add_guild(&format!("g{i}")))
+        .map(|i| w.fake.add_existing_guild(&format!("g{i}")))
         .find(|g| owner(*g, 2) != owner(w.guild, 2))
         .expect("a guild on the other shard");
     let mut shards = Vec::new();
