@@ -112,6 +112,9 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
+        // A bot that loses its session under a loaded machine's 1 s heartbeats identifies again at
+        // once; Discord's 5 s pace would outlast the tests' waits (tests/sharding.rs keeps a pace).
+        identify_interval: Duration::ZERO,
         ..Options::default()
     })
     .await
