@@ -262,6 +262,8 @@ fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
 const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
 /// Environment variable overriding `discord.api_base`.
 const API_BASE_VARIABLE: &str = "STRETCHBOT_DISCORD_API_BASE";
+/// Environment variable overriding `discord.shards`: `FIRST-LAST/TOTAL` or `auto`.
+const SHARDS_VARIABLE: &str = "STRETCHBOT_SHARDS";
 /// For tests and demos: an RFC 3339 instant the bot's wall clock starts at (it then runs at real speed),
 /// so a schedule's post can be seconds away on any date.
 const CLOCK_START_VARIABLE: &str = "STRETCHBOT_CLOCK_START";
@@ -289,6 +291,11 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
         clock: clock()?,
         pacing: crate::domain::timer_plan::PlanSettings::default(),
+        shards: match std::env::var(SHARDS_VARIABLE) {
+            Ok(shards) if !shards.trim().is_empty() => discord::Shards::parse_env(&shards)
+                .map_err(|err| InputError(format!("{SHARDS_VARIABLE} `{shards}`: {err}")))?,
+            _ => config.discord.shards,
+        },
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::discord::Shards;
+
 /// The longest grace window: a post later than a day is not "the stretch of the day" any more.
 const MAX_GRACE_MINUTES: u32 = 24 * 60;
 
@@ -92,6 +94,8 @@ pub struct DiscordConfig {
     pub command_guilds: Vec<u64>,
     /// A Discord API base such as a shared rate-limit proxy (`http://127.0.0.1:8080`); unset talks to Discord.
     pub api_base: Option<Spanned<String>>,
+    /// The gateway shards this process runs: `"auto"` or `{ total = 16, range = "0-3" }`.
+    pub shards: Shards,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +263,7 @@ mod tests {
         );
         assert!(config.discord.api_base.is_none());
         assert!(config.storage.url.is_none());
+        assert_eq!(config.discord.shards, defaults.discord.shards);
         assert_eq!(
             config.poster.grace_minutes.get_ref(),
             defaults.poster.grace_minutes.get_ref()
@@ -278,6 +283,17 @@ mod tests {
             message.contains("postgres://user:password@host/database"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn shards_are_auto_or_a_total_and_a_range() {
+        assert_eq!(parse("").unwrap().discord.shards, Shards::Auto);
+        let auto = parse("[discord]\nshards = \"auto\"\n").unwrap();
+        assert_eq!(auto.discord.shards, Shards::Auto);
+        let range = parse("[discord]\nshards = { total = 16, range = \"0-3\" }\n").unwrap();
+        assert_eq!(range.discord.shards, Shards::parse_env("0-3/16").unwrap());
+        let all = parse("[discord]\nshards = { total = 2 }\n").unwrap();
+        assert_eq!(all.discord.shards, Shards::parse_env("0-1/2").unwrap());
     }
 
     #[test]
@@ -308,6 +324,29 @@ mod tests {
         assert!(
             base.starts_with("bot.toml:2: ") && base.contains("http://"),
             "{base}"
+        );
+        let backwards =
+            parse("[discord]\n\nshards = { total = 4, range = \"3-1\" }\n").unwrap_err();
+        assert!(
+            backwards.starts_with("bot.toml:3: ")
+                && backwards.contains("`shards`")
+                && backwards.contains("after its end"),
+            "{backwards}"
+        );
+        let outside = parse("[discord]\nshards = { total = 4, range = \"2-4\" }\n").unwrap_err();
+        assert!(
+            outside.starts_with("bot.toml:2: ") && outside.contains("raise the total"),
+            "{outside}"
+        );
+        let none = parse("[discord]\nshards = { total = 0 }\n").unwrap_err();
+        assert!(
+            none.starts_with("bot.toml:2: ") && none.contains("at least 1"),
+            "{none}"
+        );
+        let word = parse("[discord]\nshards = \"many\"\n").unwrap_err();
+        assert!(
+            word.starts_with("bot.toml:2: ") && word.contains("\"auto\""),
+            "{word}"
         );
         let syntax = parse("[discord\n").unwrap_err();
         assert!(syntax.starts_with("bot.toml:1: "), "{syntax}");

@@ -13,8 +13,8 @@
 //!     window.
 //!   - [`domain::participation`]: check-ins per member per local day, streaks, member and team stats.
 //!   - [`domain::store`]: the storage interface, in the domain's terms.
-//! - [`discord`]: the Discord adapter (serenity + poise): connection, slash commands and the answers to
-//!   their buttons (`/stats` and "I did it" among them), replies and the mention policy (`reply`), button
+//! - [`discord`]: the Discord adapter (serenity + poise): connection and gateway shards, slash commands
+//!   and the answers to their buttons (`/stats` and "I did it" among them), replies and the mention policy (`reply`), button
 //!   ids and the shared buttons (`buttons`), cards, the poster's sender, and pictures as uploads
 //!   ([`discord::upload`]).
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,

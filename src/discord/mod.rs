@@ -14,6 +14,7 @@ pub(crate) mod limiter;
 mod reach;
 mod reply;
 pub mod sender;
+pub mod shards;
 pub mod timer;
 pub mod upload;
 
@@ -39,6 +40,7 @@ use crate::poster::Poster;
 use crate::store::AnyStore;
 use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
+pub use shards::Shards;
 use timer::DiscordTimers;
 
 /// What every command can reach.
@@ -102,6 +104,8 @@ pub struct Settings {
     /// The wall clock for schedules and timers; tests start it where they need it.
     pub clock: TokioClock,
     pub pacing: PlanSettings,
+    /// Which gateway shards this process runs.
+    pub shards: Shards,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -131,6 +135,8 @@ pub async fn run(
     let interrupted = Arc::clone(&timers);
     // One notifier, shared: the commands wake the poster through it.
     let schedules_changed = Arc::new(Notify::new());
+    // Once per application, not per shard or process: only the process running shard 0 does it.
+    let first_shard = settings.shards.runs_first_shard();
     let poster_parts = (
         store.clone(),
         Arc::clone(&catalog),
@@ -154,13 +160,15 @@ pub async fn run(
         })
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
-                register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                crate::logging::print_line(format_args!(
-                    "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
-                    ready.application.id,
-                    INVITE_PERMISSIONS.bits()
-                ));
+                if first_shard {
+                    register(ctx, &limiter, &framework.options().commands, &settings.commands).await?;
+                    crate::logging::print_line(format_args!(
+                        "Invite the bot with: https://discord.com/oauth2/authorize?client_id={}&scope=bot%20applications.commands&permissions={}",
+                        ready.application.id,
+                        INVITE_PERMISSIONS.bits()
+                    ));
+                }
                 Ok(Data {
                     catalog,
                     store,
@@ -175,11 +183,14 @@ pub async fn run(
         })
         .build();
 
+    let refusal_watch = shards::RefusalWatch::default();
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework)
+        .event_handler(refusal_watch.clone())
         .await
         .context("could not set up the Discord client")?;
     let (store, catalog, limiter, schedules_changed) = poster_parts;
+    let gateway_limiter = Arc::clone(&limiter);
     // Paced and retried on 429 like any request: a bot restarted right after a busy second (a crash in
     // the middle of a fan-out) starts inside Discord's window of the run before, and must not exit for it.
     let bot = limiter
@@ -215,7 +226,13 @@ pub async fn run(
         }
         shards.shutdown_all().await;
     });
-    let connection = client.start().await;
+    let connection = shards::start(
+        &mut client,
+        settings.shards,
+        &gateway_limiter,
+        refusal_watch,
+    )
+    .await;
     // Stopping the poster mid-post is as safe as a crash: the claim is finished on the next start.
     poster.abort();
     let _ = poster.await;

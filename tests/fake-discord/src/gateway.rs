@@ -5,7 +5,11 @@
 //! limit; and on a test's demand sends RECONNECT or INVALID_SESSION, closes with a code, or drops the
 //! connection. Large dispatches are zlib-compressed when IDENTIFY asked for payload compression.
 //!
-//! One session at a time, as for a bot with a single shard (`shard: [0, 1]` or none).
+//! One session per shard: IDENTIFY's `shard: [id, total]` (none means `[0, 1]`) picks the guilds a
+//! session hears about, by the Sharding Formula; dispatches go to the shard owning their guild, and
+//! those without a guild to shard 0. IDENTIFYs are paced per `max_concurrency` bucket (too fast:
+//! INVALID_SESSION), counted against the day's session start limit, and refused with 4010 for an
+//! invalid shard and 4011 for a shard that would hold more than 2,500 guilds.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
@@ -106,10 +110,16 @@ pub mod close {
     pub const RATE_LIMITED: u16 = 4008;
     pub const SESSION_TIMED_OUT: u16 = 4009;
     pub const INVALID_SHARD: u16 = 4010;
+    pub const SHARDING_REQUIRED: u16 = 4011;
     pub const INVALID_API_VERSION: u16 = 4012;
     pub const INVALID_INTENTS: u16 = 4013;
     pub const DISALLOWED_INTENTS: u16 = 4014;
 }
+
+/// The most guilds one shard may hold (gateway.mdx, Sharding); more closes the IDENTIFY with 4011.
+pub const MAX_GUILDS_PER_SHARD: usize = 2500;
+/// The documented pace of IDENTIFYs: one per bucket per 5 seconds (gateway.mdx, Max Concurrency).
+pub const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The gateway API version the fake speaks.
 const VERSION: u64 = 10;
@@ -131,14 +141,59 @@ pub(crate) enum Outbound {
     Drop { done: oneshot::Sender<()> },
 }
 
-/// The bot's gateway session and the live connections.
+/// A shard of the bot's gateway traffic (gateway.mdx, Sharding): `[id, total]` in IDENTIFY.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shard {
+    pub id: u32,
+    pub total: u32,
+}
+
+impl Shard {
+    /// What an IDENTIFY without `shard` means.
+    pub const ONLY: Shard = Shard { id: 0, total: 1 };
+
+    /// Whether this shard receives `guild`'s events: `(guild_id >> 22) % num_shards` (Sharding Formula).
+    pub fn owns(self, guild: GuildId) -> bool {
+        (guild.get() >> 22) % u64::from(self.total) == u64::from(self.id)
+    }
+}
+
+/// What limits IDENTIFYs (gateway.mdx, Session Start Limit Object and Max Concurrency).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StartLimits {
+    /// Session starts allowed per day.
+    pub total: u32,
+    pub max_concurrency: u32,
+    /// The pace per bucket (`shard_id % max_concurrency`): one IDENTIFY per interval.
+    pub interval: Duration,
+    /// When the day of the session start limit began.
+    pub since: Instant,
+}
+
+impl Default for StartLimits {
+    fn default() -> Self {
+        StartLimits {
+            total: 1000,
+            max_concurrency: 1,
+            interval: IDENTIFY_INTERVAL,
+            since: Instant::now(),
+        }
+    }
+}
+
+/// The bot's gateway sessions, one per shard, and the live connections.
 #[derive(Default)]
 pub(crate) struct Sessions {
-    session: Option<Session>,
+    /// A new IDENTIFY for a shard replaces its earlier session: Discord would keep both, but a bot
+    /// identifies again only once it has given the old one up.
+    sessions: BTreeMap<Shard, Session>,
     links: HashMap<u64, mpsc::UnboundedSender<Outbound>>,
     next_connection: u64,
     /// IDENTIFYs accepted, for `GET /gateway/bot`'s session start limit.
     pub identifies: u32,
+    pub limits: StartLimits,
+    /// When each rate-limit bucket last accepted an IDENTIFY.
+    last_identify: HashMap<u32, Instant>,
 }
 
 struct Session {
@@ -152,10 +207,11 @@ struct Session {
     connection: Option<u64>,
 }
 
-/// What the handle learns about the bot's IDENTIFY.
+/// What the handle learns about one of the bot's sessions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
     pub session_id: String,
+    pub shard: Shard,
     pub intents: Intents,
     pub compress: bool,
     /// The last sequence number sent.
@@ -164,37 +220,84 @@ pub struct SessionInfo {
     pub connected: bool,
 }
 
+/// Why an IDENTIFY is not accepted.
+enum Refusal {
+    /// Closes the connection with this code.
+    Close(u16, String),
+    /// Too fast for the bucket: INVALID_SESSION (not resumable), and the connection stays.
+    TooFast,
+}
+
 impl Sessions {
-    /// Whether the bot has identified and its session is alive (READY was sent).
+    /// Whether the bot has a live session on any shard (READY was sent).
     pub fn is_ready(&self) -> bool {
-        self.session.is_some()
+        !self.sessions.is_empty()
     }
 
-    pub fn intents(&self) -> Intents {
-        self.session
-            .as_ref()
-            .map_or(Intents::empty(), |s| s.intents)
+    /// The intents of the session that receives `guild`'s events (empty if none does).
+    pub fn intents_for(&self, guild: GuildId) -> Intents {
+        self.sessions
+            .iter()
+            .find(|(shard, _)| shard.owns(guild))
+            .map_or(Intents::empty(), |(_, s)| s.intents)
     }
 
+    /// The session of the lowest shard: the only one of a bot that does not shard.
     pub fn info(&self) -> Option<SessionInfo> {
-        self.session.as_ref().map(|s| SessionInfo {
-            session_id: s.id.clone(),
-            intents: s.intents,
-            compress: s.compress,
-            seq: s.seq,
-            connected: s.connection.is_some(),
-        })
+        self.all().into_iter().next()
     }
 
-    /// Numbers and logs a dispatch for the session (if it subscribed to `intent`; `None`: always) and
-    /// sends it if a connection is attached. The receiver fires once it is written.
+    /// Every session, by shard.
+    pub fn all(&self) -> Vec<SessionInfo> {
+        self.sessions
+            .iter()
+            .map(|(shard, s)| SessionInfo {
+                session_id: s.id.clone(),
+                shard: *shard,
+                intents: s.intents,
+                compress: s.compress,
+                seq: s.seq,
+                connected: s.connection.is_some(),
+            })
+            .collect()
+    }
+
+    /// Sends a dispatch to the sessions that receive it: those of the shard owning the guild it names
+    /// (`guild_id`, or `id` for the GUILD_* events), or shard 0 for one that names no guild
+    /// (gateway.mdx, Sharding). Only sessions subscribed to `intent` (`None`: any). The receiver fires
+    /// once it is written.
     pub fn dispatch(
         &mut self,
         intent: Option<Intents>,
         event: &str,
         data: Value,
     ) -> Option<oneshot::Receiver<()>> {
-        let session = self.session.as_mut()?;
+        let guild = routing_guild(event, &data);
+        let shards: Vec<Shard> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|shard| guild.map_or(shard.id == 0, |g| shard.owns(g)))
+            .collect();
+        let mut written = None;
+        for shard in shards {
+            written = self
+                .dispatch_to(shard, intent, event, data.clone())
+                .or(written);
+        }
+        written
+    }
+
+    /// Numbers and logs a dispatch for `shard`'s session (if it subscribed to `intent`) and sends it if
+    /// a connection is attached.
+    fn dispatch_to(
+        &mut self,
+        shard: Shard,
+        intent: Option<Intents>,
+        event: &str,
+        data: Value,
+    ) -> Option<oneshot::Receiver<()>> {
+        let session = self.sessions.get_mut(&shard)?;
         if intent.is_some_and(|i| !session.intents.intersects(i)) {
             return None;
         }
@@ -204,19 +307,25 @@ impl Sessions {
         if session.log.len() > REPLAY_LOG {
             session.log.pop_front();
         }
-        self.tell(|written| Outbound::Frame {
+        self.tell(shard, |written| Outbound::Frame {
             payload,
             written: Some(written),
         })
     }
 
-    /// Hands an order to the connection the session is attached to; the receiver fires once it is
-    /// carried out. `None` when the bot is not connected.
+    /// The lowest shard with a session, which the handle's gateway faults act on.
+    fn first(&self) -> Option<Shard> {
+        self.sessions.keys().next().copied()
+    }
+
+    /// Hands an order to the connection `shard`'s session is attached to; the receiver fires once it
+    /// is carried out. `None` when that shard is not connected.
     fn tell(
         &self,
+        shard: Shard,
         order: impl FnOnce(oneshot::Sender<()>) -> Outbound,
     ) -> Option<oneshot::Receiver<()>> {
-        let link = self.links.get(&self.session.as_ref()?.connection?)?;
+        let link = self.links.get(&self.sessions.get(&shard)?.connection?)?;
         let (done, rx) = oneshot::channel();
         link.send(order(done)).ok()?;
         Some(rx)
@@ -225,7 +334,7 @@ impl Sessions {
     /// RECONNECT (op 7): the bot should reconnect and resume.
     pub fn reconnect(&self) -> Option<oneshot::Receiver<()>> {
         let payload = control(op::RECONNECT, Value::Null);
-        self.tell(|written| Outbound::Frame {
+        self.tell(self.first()?, |written| Outbound::Frame {
             payload,
             written: Some(written),
         })
@@ -233,13 +342,14 @@ impl Sessions {
 
     /// INVALID_SESSION (op 9). A session that is not resumable is gone at once.
     pub fn invalidate(&mut self, resumable: bool) -> Option<oneshot::Receiver<()>> {
+        let shard = self.first()?;
         let payload = control(op::INVALID_SESSION, json!(resumable));
-        let sent = self.tell(|written| Outbound::Frame {
+        let sent = self.tell(shard, |written| Outbound::Frame {
             payload,
             written: Some(written),
         });
         if !resumable {
-            self.session = None;
+            self.sessions.remove(&shard);
         }
         sent
     }
@@ -247,17 +357,53 @@ impl Sessions {
     /// Closes the attached connection with `code`; 4007 and 4009 also end the session, as they tell
     /// the bot to start a new one.
     pub fn close(&mut self, code: u16, reason: &str) -> Option<oneshot::Receiver<()>> {
+        let shard = self.first()?;
         let reason = reason.to_owned();
-        let sent = self.tell(|done| Outbound::Close { code, reason, done })?;
+        let sent = self.tell(shard, |done| Outbound::Close { code, reason, done })?;
         if matches!(code, close::INVALID_SEQ | close::SESSION_TIMED_OUT) {
-            self.session = None;
+            self.sessions.remove(&shard);
         }
         Some(sent)
     }
 
     /// Drops the attached connection without a close frame; the session stays resumable.
     pub fn drop_connection(&self) -> Option<oneshot::Receiver<()>> {
-        self.tell(|done| Outbound::Drop { done })
+        self.tell(self.first()?, |done| Outbound::Drop { done })
+    }
+
+    /// `GET /gateway/bot`'s `session_start_limit`.
+    pub fn session_start_limit(&self, now: Instant) -> Value {
+        let day = Duration::from_secs(24 * 60 * 60);
+        let reset_after = day.saturating_sub(now.saturating_duration_since(self.limits.since));
+        json!({
+            "total": self.limits.total,
+            "remaining": self.limits.total.saturating_sub(self.identifies),
+            "reset_after": reset_after.as_millis() as u64,
+            "max_concurrency": self.limits.max_concurrency,
+        })
+    }
+
+    /// Checks an IDENTIFY for `shard` against the pace of its bucket and the day's session starts,
+    /// and counts it if it passes.
+    fn admit(&mut self, shard: Shard, now: Instant) -> Result<(), Refusal> {
+        let bucket = shard.id % self.limits.max_concurrency.max(1);
+        if self
+            .last_identify
+            .get(&bucket)
+            .is_some_and(|last| now.saturating_duration_since(*last) < self.limits.interval)
+        {
+            return Err(Refusal::TooFast);
+        }
+        if self.identifies >= self.limits.total {
+            // Discord resets the token of a bot over its daily limit, so the IDENTIFY fails.
+            return Err(Refusal::Close(
+                close::AUTHENTICATION_FAILED,
+                "session start limit reached; the token was reset".to_owned(),
+            ));
+        }
+        self.identifies += 1;
+        self.last_identify.insert(bucket, now);
+        Ok(())
     }
 
     fn register(&mut self, link: mpsc::UnboundedSender<Outbound>) -> u64 {
@@ -268,14 +414,45 @@ impl Sessions {
 
     fn unregister(&mut self, connection: u64) {
         self.links.remove(&connection);
-        if let Some(s) = self
-            .session
-            .as_mut()
-            .filter(|s| s.connection == Some(connection))
-        {
-            s.connection = None;
+        for s in self.sessions.values_mut() {
+            if s.connection == Some(connection) {
+                s.connection = None;
+            }
         }
     }
+}
+
+/// The guild a dispatch belongs to, for routing it to its shard.
+fn routing_guild(event: &str, data: &Value) -> Option<GuildId> {
+    let id = match event {
+        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => &data["id"],
+        _ => &data["guild_id"],
+    };
+    id.as_str()?.parse().ok().map(GuildId::new)
+}
+
+/// The `shard` of an IDENTIFY, checked: `[id, total]` with `id < total` (4010 otherwise).
+fn parse_shard(shard: Option<&Value>) -> Result<Shard, (u16, String)> {
+    let Some(shard) = shard.filter(|s| !s.is_null()) else {
+        return Ok(Shard::ONLY);
+    };
+    let invalid = |why: &str| (close::INVALID_SHARD, format!("Invalid shard: {why}"));
+    let pair = shard
+        .as_array()
+        .filter(|a| a.len() == 2)
+        .ok_or_else(|| invalid("shard must be [shard_id, num_shards]"))?;
+    let number = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+    let (Some(id), Some(total)) = (number(&pair[0]), number(&pair[1])) else {
+        return Err(invalid(
+            "shard_id and num_shards must be non-negative integers",
+        ));
+    };
+    if total == 0 || id >= total {
+        return Err(invalid(
+            "shard_id must be below num_shards, and num_shards at least 1",
+        ));
+    }
+    Ok(Shard { id, total })
 }
 
 fn control(op: u64, d: Value) -> Value {
@@ -301,25 +478,28 @@ impl Config {
 }
 
 impl World {
-    /// Starts a session for `connection` after a valid IDENTIFY: READY, then GUILD_CREATE per guild.
+    /// Starts `shard`'s session for `connection` after a valid IDENTIFY: READY listing the shard's
+    /// guilds, then GUILD_CREATE for each.
     fn identify(
         &mut self,
         connection: u64,
         intents: Intents,
         compress: bool,
-        shard: Option<Value>,
+        shard: Shard,
         config: &Config,
     ) {
-        self.gateway.identifies += 1;
         let id = format!("{:016x}{:016x}", random_u64(), random_u64());
-        self.gateway.session = Some(Session {
-            id: id.clone(),
-            intents,
-            compress,
-            seq: 0,
-            log: VecDeque::new(),
-            connection: Some(connection),
-        });
+        self.gateway.sessions.insert(
+            shard,
+            Session {
+                id: id.clone(),
+                intents,
+                compress,
+                seq: 0,
+                log: VecDeque::new(),
+                connection: Some(connection),
+            },
+        );
         // An unverified app with a privileged intent enabled has the matching *_LIMITED flag.
         let allowed = config.allowed_privileged_intents;
         let flags = [
@@ -330,25 +510,26 @@ impl World {
         .iter()
         .filter(|(intent, _)| allowed.contains(*intent))
         .fold(0u64, |acc, (_, flag)| acc | flag);
-        let guilds: Vec<Value> = self
+        let mut channels: BTreeMap<GuildId, Vec<ChannelId>> = self
             .guilds
+            .keys()
+            .filter(|g| shard.owns(**g))
+            .map(|g| (*g, Vec::new()))
+            .collect();
+        let guilds: Vec<Value> = channels
             .keys()
             .map(|g| json!({"id": g, "unavailable": true}))
             .collect();
-        let mut ready = json!({
+        let ready = json!({
             "v": VERSION,
             "user": self.current_user_json(),
             "guilds": guilds,
             "session_id": id,
             "resume_gateway_url": config.url,
             "application": {"id": self.application, "flags": flags},
+            "shard": [shard.id, shard.total],
         });
-        if let Some(shard) = shard {
-            ready["shard"] = shard;
-        }
-        self.emit(None, "READY", ready);
-        let mut channels: BTreeMap<GuildId, Vec<ChannelId>> =
-            self.guilds.keys().map(|g| (*g, Vec::new())).collect();
+        self.gateway.dispatch_to(shard, None, "READY", ready);
         for channel in self.channels.values() {
             if let Some(list) = channels.get_mut(&channel.guild) {
                 list.push(channel.id);
@@ -356,7 +537,8 @@ impl World {
         }
         for (guild, channels) in channels {
             let data = self.guild_create_json_with(guild, intents, &channels);
-            self.emit(Some(Intents::GUILDS), "GUILD_CREATE", data);
+            self.gateway
+                .dispatch_to(shard, Some(Intents::GUILDS), "GUILD_CREATE", data);
         }
     }
 
@@ -373,18 +555,27 @@ impl World {
                 written: None,
             });
         };
-        let resumable = match self.gateway.session.as_ref().filter(|s| s.id == session_id) {
-            None => false,
-            Some(s) if seq > s.seq => return Err(close::INVALID_SEQ),
-            Some(s) => s.log.front().is_none_or(|(oldest, _)| seq + 1 >= *oldest),
+        let found = self
+            .gateway
+            .sessions
+            .iter()
+            .find(|(_, s)| s.id == session_id)
+            .map(|(shard, s)| {
+                let kept = s.log.front().is_none_or(|(oldest, _)| seq + 1 >= *oldest);
+                (*shard, s.seq, kept)
+            });
+        let shard = match found {
+            None => None,
+            Some((_, last, _)) if seq > last => return Err(close::INVALID_SEQ),
+            Some((shard, _, kept)) => Some(shard).filter(|_| kept),
         };
-        if !resumable {
+        let Some(shard) = shard else {
             send(control(op::INVALID_SESSION, json!(false)));
-            // A session that cannot be resumed any more is over; an unknown id leaves the current one be.
-            self.gateway.session = self.gateway.session.take().filter(|s| s.id != session_id);
+            // A session that cannot be resumed any more is over; an unknown id leaves the others be.
+            self.gateway.sessions.retain(|_, s| s.id != session_id);
             return Ok(());
-        }
-        if let Some(session) = self.gateway.session.as_mut() {
+        };
+        if let Some(session) = self.gateway.sessions.get_mut(&shard) {
             session.connection = Some(connection);
             session
                 .log
@@ -392,7 +583,7 @@ impl World {
                 .filter(|(s, _)| *s > seq)
                 .for_each(|(_, payload)| send(payload.clone()));
         }
-        self.emit(None, "RESUMED", json!({}));
+        self.gateway.dispatch_to(shard, None, "RESUMED", json!({}));
         Ok(())
     }
 }
@@ -693,19 +884,31 @@ impl Connection {
                 "Disallowed intent(s).".to_owned(),
             ));
         }
-        let shard = d.get("shard").filter(|s| !s.is_null());
-        if shard.is_some_and(|s| *s != json!([0, 1])) {
+        let shard = parse_shard(d.get("shard"))?;
+        let mut world = self.inner.world();
+        let guilds = world.guilds.keys().filter(|g| shard.owns(**g)).count();
+        if guilds > MAX_GUILDS_PER_SHARD {
             return Err((
-                close::INVALID_SHARD,
-                "the fake runs one shard: shard must be [0, 1]".to_owned(),
+                close::SHARDING_REQUIRED,
+                format!(
+                    "Sharding required: shard [{}, {}] would hold {guilds} guilds, more than {MAX_GUILDS_PER_SHARD}",
+                    shard.id, shard.total
+                ),
             ));
+        }
+        match world.gateway.admit(shard, Instant::now()) {
+            Ok(()) => {}
+            Err(Refusal::Close(code, reason)) => return Err((code, reason)),
+            Err(Refusal::TooFast) => {
+                drop(world);
+                self.queue(control(op::INVALID_SESSION, json!(false)));
+                return Ok(());
+            }
         }
         self.identified = true;
         self.compress = d["compress"].as_bool() == Some(true);
         let config = self.config.clone();
-        self.inner
-            .world()
-            .identify(self.id, intents, self.compress, shard.cloned(), &config);
+        world.identify(self.id, intents, self.compress, shard, &config);
         Ok(())
     }
 
@@ -732,9 +935,9 @@ impl Connection {
             .map_err(|code| (code, "Invalid seq.".to_owned()))?;
         if let Some(s) = world
             .gateway
-            .session
-            .as_ref()
-            .filter(|s| s.connection == Some(self.id))
+            .sessions
+            .values()
+            .find(|s| s.connection == Some(self.id))
         {
             self.identified = true;
             self.compress = s.compress;

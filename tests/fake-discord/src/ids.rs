@@ -100,6 +100,28 @@ impl Snowflakes {
     }
 }
 
+/// Mints the ids of things that existed before the bot met them (servers it joins): one millisecond
+/// apart, going back from the first one. Servers are created years apart, not in the same millisecond as
+/// a test adds them: ids minted in one millisecond would all fall on one shard (the Sharding Formula
+/// looks only at the timestamp bits), where these spread over shards as evenly as real servers do.
+/// The countdown is shared by every fake in the process, so no two fakes hand out the same guild id.
+/// A fresh id one millisecond before the one minted before it (by any fake), and before now.
+pub(crate) fn past_snowflake() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_MS: AtomicU64 = AtomicU64::new(0);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+        .saturating_sub(DISCORD_EPOCH_MS);
+    let previous = LAST_MS
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(if last == 0 { now_ms } else { last }.saturating_sub(1))
+        })
+        .unwrap_or(now_ms);
+    let ms = if previous == 0 { now_ms } else { previous }.saturating_sub(1);
+    (ms << 22) | (WORKER << 17) | (PROCESS << 12)
+}
+
 /// 64 unpredictable bits, for session ids and interaction tokens. `RandomState` is seeded randomly
 /// per process; hashing a counter with it avoids a dependency on a random number crate.
 pub(crate) fn random_u64() -> u64 {
@@ -126,5 +148,13 @@ mod tests {
             serde_json::to_value(first).unwrap(),
             serde_json::json!(minted[0].to_string())
         );
+    }
+
+    #[test]
+    fn past_snowflakes_are_distinct_older_than_new_ones_and_a_millisecond_apart() {
+        let old: Vec<u64> = (0..3).map(|_| past_snowflake()).collect();
+        let new = Snowflakes::default().next();
+        assert!(old.windows(2).all(|w| (w[0] >> 22) == (w[1] >> 22) + 1));
+        assert!(old[0] < new);
     }
 }

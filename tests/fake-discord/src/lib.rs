@@ -35,11 +35,12 @@
 //! # The handle
 //! - Where to connect: [`FakeDiscord::api_base`], [`FakeDiscord::gateway_url`], [`FakeDiscord::tls_addr`],
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
-//! - The world: `add_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
+//! - The world: `add_guild`, `add_existing_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
-//!   `message`, `message_count`, `registered_commands`, `permissions_in`.
-//! - The gateway: `wait_ready`, `session`, `reconnect_gateway`, `invalidate_session`, `close_gateway`,
-//!   `drop_gateway`.
+//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`.
+//! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
+//!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
+//!   shard).
 //! - Users acting: `invoke_command`, `autocomplete`, `click_button`, `select` return an [`Interaction`]
 //!   whose `wait_response`, `wait_responses`, `responses` and `original_message` show what the bot did.
 //! - Checking: `requests`, `transcript`, `violations` (the bot's invalid requests), `fake_bugs` (the
@@ -110,7 +111,7 @@ use tokio::time::Instant;
 pub use crate::chaos::{Chaos, SplitMix};
 pub use crate::commands::Scope;
 pub use crate::faults::{Fault, RoutePattern};
-pub use crate::gateway::{Intents, SessionInfo};
+pub use crate::gateway::{Intents, SessionInfo, Shard};
 pub use crate::ids::{
     ApplicationId, ChannelId, CommandId, GuildId, InteractionId, MessageId, RoleId, UserId,
 };
@@ -148,6 +149,14 @@ pub struct Options {
     pub heartbeat_interval: Duration,
     /// Privileged intents the app "enabled in the Developer Portal"; asking for others closes with 4014.
     pub allowed_privileged_intents: Intents,
+    /// The pace of IDENTIFYs per `max_concurrency` bucket; a faster one gets INVALID_SESSION. Discord's
+    /// is 5 s ([`gateway::IDENTIFY_INTERVAL`]); tests that start several shards may set it shorter.
+    pub identify_interval: Duration,
+    /// `GET /gateway/bot`'s `max_concurrency`: how many shards may IDENTIFY in one interval.
+    pub max_concurrency: u32,
+    /// Session starts (IDENTIFYs) allowed per day; past them, IDENTIFY closes with 4004 as the token
+    /// is reset.
+    pub session_start_limit: u32,
     /// How long `enforce_nonce` remembers a nonce ("the past few minutes").
     pub nonce_window: Duration,
     /// How long the bot has for an interaction's callback (Discord: 3 s).
@@ -172,6 +181,9 @@ impl Default for Options {
             bot_permissions: Permissions::DEFAULT_BOT,
             heartbeat_interval: Duration::from_secs(1),
             allowed_privileged_intents: Intents::empty(),
+            identify_interval: gateway::IDENTIFY_INTERVAL,
+            max_concurrency: 1,
+            session_start_limit: 1000,
             nonce_window: Duration::from_secs(5 * 60),
             interaction_ack_deadline: Duration::from_secs(3),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
@@ -346,12 +358,19 @@ impl FakeDiscord {
             ack_deadline: options.interaction_ack_deadline,
             token_lifetime: options.interaction_token_lifetime,
         };
+        let mut world = World::new(identity, timing);
+        world.gateway.limits = gateway::StartLimits {
+            total: options.session_start_limit,
+            max_concurrency: options.max_concurrency.max(1),
+            interval: options.identify_interval,
+            since: Instant::now(),
+        };
         let inner = Arc::new(Inner {
             token: options.token.clone(),
             gateway_url: gateway_url.clone(),
             spec,
             transcript: Transcript::new(instance, options.token.clone(), file, changes.clone()),
-            world: Mutex::new(World::new(identity, timing)),
+            world: Mutex::new(world),
             limiter: Mutex::new(Limiter::new(options.rate_limits.clone())),
             faults: Mutex::default(),
             findings: Mutex::default(),
@@ -449,6 +468,13 @@ impl FakeDiscord {
     /// After READY the bot gets a GUILD_CREATE, as when it joins a guild.
     pub fn add_guild(&self, name: &str) -> GuildId {
         self.inner.world().add_guild(name)
+    }
+
+    /// Adds a guild created long before the bot joined it (GUILD_CREATE after READY): ids of guilds
+    /// added this way are a millisecond apart, so they spread over shards by the Sharding Formula as
+    /// real servers do (ids minted in one millisecond all fall on one shard).
+    pub fn add_existing_guild(&self, name: &str) -> GuildId {
+        self.inner.world().add_existing_guild(name)
     }
 
     /// Adds a text channel (CHANNEL_CREATE after READY). Panics on an unknown guild.
@@ -592,6 +618,11 @@ impl FakeDiscord {
         self.inner.world().messages.get(&id).map(|m| m.json.clone())
     }
 
+    /// The ids of the guilds the bot is in, in id order.
+    pub fn guild_ids(&self) -> Vec<GuildId> {
+        self.inner.world().guilds.keys().copied().collect()
+    }
+
     /// The commands registered for `scope`, as `GET …/commands` returns them.
     pub fn registered_commands(&self, scope: Scope) -> Vec<Value> {
         self.inner.world().list_commands(scope)
@@ -608,9 +639,28 @@ impl FakeDiscord {
             .await
     }
 
-    /// The bot's gateway session, if it has one.
+    /// The bot's gateway session (that of its lowest shard), if it has one.
     pub fn session(&self) -> Option<SessionInfo> {
         self.inner.world().gateway.info()
+    }
+
+    /// Every gateway session of the bot, one per shard, by shard.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.inner.world().gateway.all()
+    }
+
+    /// Waits until `count` shards have identified, got READY and are connected.
+    pub async fn wait_shards_ready(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<SessionInfo>, Timeout> {
+        self.inner
+            .wait_for(timeout, &format!("{count} shards to get READY"), || {
+                let sessions = self.sessions();
+                (sessions.iter().filter(|s| s.connected).count() >= count).then_some(sessions)
+            })
+            .await
     }
 
     /// Waits until `probe` holds, re-checking after every request and gateway frame.

@@ -11,6 +11,9 @@ use crate::errors::{self, ApiError};
 use crate::ids::{ApplicationId, ChannelId, CommandId, GuildId, InteractionId, MessageId, UserId};
 use crate::uploads::Upload;
 
+/// How many guilds `GET /gateway/bot` counts per recommended shard.
+const GUILDS_PER_RECOMMENDED_SHARD: usize = 1000;
+
 /// A successful response.
 pub(crate) enum Reply {
     Json(u16, Value),
@@ -345,12 +348,18 @@ fn get_gateway(c: &Call<'_>) -> Result<Reply, ApiError> {
     ok(json!({"url": c.inner.gateway_url}))
 }
 
+/// The recommended shards are one per 1,000 guilds (at least one), well under the 2,500 a shard may hold.
 fn get_gateway_bot(c: &Call<'_>) -> Result<Reply, ApiError> {
-    let identifies = c.inner.world().gateway.identifies;
+    let world = c.inner.world();
+    let shards = world
+        .guilds
+        .len()
+        .div_ceil(GUILDS_PER_RECOMMENDED_SHARD)
+        .max(1);
     ok(json!({
         "url": c.inner.gateway_url,
-        "shards": 1,
-        "session_start_limit": {"total": 1000, "remaining": 1000u32.saturating_sub(identifies), "reset_after": 86_400_000, "max_concurrency": 1},
+        "shards": shards,
+        "session_start_limit": world.gateway.session_start_limit(c.now),
     }))
 }
 

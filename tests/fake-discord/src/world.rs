@@ -16,6 +16,7 @@ use crate::errors::{self, ApiError};
 use crate::gateway::{Intents, Sessions};
 use crate::ids::{
     ApplicationId, ChannelId, GuildId, InteractionId, MessageId, RoleId, Snowflakes, UserId,
+    past_snowflake,
 };
 use crate::interactions::StoredInteraction;
 use crate::permissions::{self, Overwrite, OverwriteTarget, Permissions, Subject};
@@ -174,6 +175,17 @@ impl World {
     /// guild's owner, and the bot as a member.
     pub fn add_guild(&mut self, name: &str) -> GuildId {
         let id = GuildId::new(self.ids.next());
+        self.join_guild(id, name)
+    }
+
+    /// A guild created long before the bot joined it: its id is from the past, one millisecond before
+    /// the last such guild's, so guilds added this way spread over shards as real ones do.
+    pub fn add_existing_guild(&mut self, name: &str) -> GuildId {
+        let id = GuildId::new(past_snowflake());
+        self.join_guild(id, name)
+    }
+
+    fn join_guild(&mut self, id: GuildId, name: &str) -> GuildId {
         let everyone = RoleId::new(id.get());
         let bot_role = RoleId::new(self.ids.next());
         let now = iso_now();
@@ -220,7 +232,7 @@ impl World {
         );
         self.guilds.insert(id, guild);
         if self.gateway.is_ready() {
-            let data = self.guild_create_json(id, self.gateway.intents());
+            let data = self.guild_create_json(id, self.gateway.intents_for(id));
             self.emit(Some(Intents::GUILDS), "GUILD_CREATE", data);
         }
         id

@@ -224,7 +224,7 @@ async fn identify_is_refused_with_the_documented_close_codes() {
         Some(close::DECODE_ERROR)
     );
     let mut shard = identify("TOKEN", 1);
-    shard["d"]["shard"] = json!([1, 2]);
+    shard["d"]["shard"] = json!([1, 1]);
     assert_eq!(
         close_code_for(Options::default(), shard).await,
         Some(close::INVALID_SHARD)

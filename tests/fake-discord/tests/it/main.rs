@@ -8,6 +8,7 @@ mod ratelimit;
 mod rest;
 mod serenity_client;
 mod serenity_uploads;
+mod sharding;
 mod tls;
 mod transcript;
 mod uploads;

@@ -206,3 +206,36 @@ async fn send_unauthorized(w: &World) {
         401
     );
 }
+
+#[tokio::test]
+async fn the_global_limit_is_shared_by_every_client_of_one_token() {
+    let limits = RateLimits {
+        global: Limit::new(4, Duration::from_secs(10)),
+        ..RateLimits::default()
+    };
+    let w = World::with(Options {
+        rate_limits: limits,
+        ..Options::default()
+    })
+    .await;
+    // A second process of the same bot: its own HTTP client and connections, the same token.
+    let other = reqwest::Client::new();
+    let from_other = || {
+        other
+            .get(w.url("/users/@me"))
+            .header("Authorization", format!("Bot {}", w.fake.token()))
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(w.get("/users/@me").await.0, 200);
+        assert_eq!(from_other().await.unwrap().status(), 200);
+    }
+    let limited = from_other().await.unwrap();
+    assert_eq!(
+        limited.status(),
+        429,
+        "four requests across both clients used the limit"
+    );
+    assert_eq!(header(&limited, "x-ratelimit-global"), Some("true"));
+    assert_eq!(w.get("/users/@me").await.0, 429);
+}
