@@ -30,5 +30,6 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod poster;
+pub mod render;
 pub mod store;
 pub mod timer;
