@@ -1195,12 +1195,12 @@ arrow = {{ at = "middle_back", toward = 90 }}
         )
     }
 
-    fn cat_cow() -> String {
+    pub(super) fn cat_cow() -> String {
         entry_text("Cat-Cow", r#"["cat cow", "camel cow pose"]"#)
     }
 
     /// `cat_cow()` with the first `from` replaced by `to`.
-    fn edited(from: &str, to: &str) -> String {
+    pub(super) fn edited(from: &str, to: &str) -> String {
         let text = cat_cow();
         assert!(text.contains(from), "fixture has no `{from}`");
         text.replacen(from, to, 1)
@@ -1220,12 +1220,12 @@ arrow = {{ at = "middle_back", toward = 90 }}
         }
     }
 
-    fn problems_in(text: &str) -> Vec<String> {
+    pub(super) fn problems_in(text: &str) -> Vec<String> {
         problems(vec![file("cat-cow", text)])
     }
 
     #[track_caller]
-    fn assert_reported(problems: &[String], prefix: &str, fragment: &str) {
+    pub(super) fn assert_reported(problems: &[String], prefix: &str, fragment: &str) {
         assert!(
             problems
                 .iter()

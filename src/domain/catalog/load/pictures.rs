@@ -421,3 +421,144 @@ impl<'d> Node<'d> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_reported, cat_cow, edited, problems_in};
+
+    /// `path:line` of the first line of the fixture containing `needle`.
+    fn at(text: &str, needle: &str) -> String {
+        let line = text
+            .lines()
+            .position(|line| line.contains(needle))
+            .map(|index| index + 1)
+            .unwrap_or_else(|| panic!("fixture has no `{needle}`"));
+        format!("content/cat-cow.toml:{line}:")
+    }
+
+    #[track_caller]
+    fn assert_edit_reported(from: &str, to: &str, fragment: &str) {
+        let text = edited(from, to);
+        assert_reported(&problems_in(&text), &at(&text, to), fragment);
+    }
+
+    #[test]
+    fn the_fixture_poses_load() {
+        assert_eq!(problems_in(&cat_cow()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unknown_joint_suggests_the_name_meant() {
+        assert_edit_reported(
+            "left_arm = [-90, -90]",
+            "left_amr = [-90, -90]",
+            "unknown key `left_amr` in `pictures.poses.flat`; did you mean `left_arm`?",
+        );
+    }
+
+    #[test]
+    fn a_part_longer_than_a_body_has_is_reported() {
+        assert_edit_reported(
+            "back = [0, 0, 0]",
+            "back = [0, [0, 140], 0]",
+            "shows the middle_back at 140% of its length",
+        );
+    }
+
+    #[test]
+    fn an_angle_out_of_range_is_reported() {
+        assert_edit_reported(
+            "head = [10, 0]",
+            "head = [10, 400]",
+            "is 400; write a whole number from -360 to 360",
+        );
+    }
+
+    #[test]
+    fn a_limb_needs_one_angle_per_part() {
+        assert_edit_reported(
+            "left_leg = [-90, 180, 180]",
+            "left_leg = [-90, 180]",
+            "has 2 angles; write 3: left_thigh, left_shin, left_foot",
+        );
+    }
+
+    #[test]
+    fn a_step_naming_a_missing_pose_is_reported() {
+        assert_edit_reported(
+            "steps = [\"flat\", \"cat\"]",
+            "steps = [\"flat\", \"cow\"]",
+            "is `cow`, but there is no pose of that name; use one of flat, cat",
+        );
+    }
+
+    #[test]
+    fn every_step_names_a_pose() {
+        assert_edit_reported(
+            "steps = [\"flat\", \"cat\"]",
+            "steps = [\"flat\"]",
+            "names 1 poses but the entry has 2 steps",
+        );
+    }
+
+    #[test]
+    fn an_entry_with_steps_but_no_pose_is_reported() {
+        let text = cat_cow();
+        let without = &text[..text.find("\n[pictures]").expect("fixture has pictures")];
+        assert_reported(
+            &problems_in(without),
+            "content/cat-cow.toml:1:",
+            "missing key `pictures`",
+        );
+        let empty =
+            format!("{without}\n[pictures]\nsteps = [\"flat\", \"cat\"]\n[pictures.poses]\n");
+        assert_reported(
+            &problems_in(&empty),
+            &at(&empty, "[pictures.poses]"),
+            "has no pose",
+        );
+    }
+
+    #[test]
+    fn unknown_props_and_joints_are_reported() {
+        assert_edit_reported(
+            "{ kind = \"mat\"",
+            "{ kind = \"sofa\"",
+            "`sofa` is not a prop: use one of mat, chair",
+        );
+        assert_edit_reported(
+            "arrow = { at = \"middle_back\"",
+            "arrow = { at = \"elbow\"",
+            "`elbow` is not a joint",
+        );
+        assert_edit_reported(
+            "stretch = [\"middle_back\"]",
+            "stretch = [\"belly\"]",
+            "`belly` is not a body part",
+        );
+    }
+
+    #[test]
+    fn a_motion_needs_two_poses_and_a_span_needs_its_end() {
+        assert_edit_reported(
+            "motion = [\"flat\", \"cat\"]",
+            "motion = [\"flat\"]",
+            "an animation needs at least two",
+        );
+        assert_edit_reported(
+            "at = [-40, 0], to = [40, 0] }",
+            "at = [-40, 0] }",
+            "add `to = [x, y]`",
+        );
+    }
+
+    #[test]
+    fn turn_belongs_to_a_front_view() {
+        let text = edited("back = [0, 0, 0]", "back = [0, 0, 0]\nturn = 30");
+        assert_reported(
+            &problems_in(&text),
+            &at(&text, "[pictures.poses.flat]"),
+            "`turn` only shows in a front view",
+        );
+    }
+}
