@@ -3,7 +3,9 @@
 //!
 //! # Layout
 //! - [`domain`]: the core, free of Discord, storage and the async runtime.
-//!   - [`domain::catalog`]: stretch entries and the loader that validates `content/`.
+//!   - [`domain::catalog`]: stretch entries and the loader that validates `content/` (its `[pictures]`
+//!     tables too).
+//!   - [`domain::pose`]: poses, props and the geometry that places a figure's points.
 //!   - [`domain::schedule`]: cadences (daily times or cron), IANA zones, the DST policy and next-fire
 //!     computation.
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
@@ -20,9 +22,11 @@
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
 //!   screen that `discord` implements.
 //! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
+//! - [`render`]: the rendering adapter (tiny-skia): PNG stills of poses, the GIF of a movement, the contact
+//!   sheet.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
-//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
+//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `render`, `run`); `main.rs` only calls it.
 
 pub mod cli;
 pub mod clock;
