@@ -209,7 +209,8 @@ pub fn draw_floor(pixmap: &mut Pixmap, frame: &Frame) {
     }
 }
 
-/// Props that a body lies on or stands by are drawn behind it; what the hands hold, in front.
+/// Props that a body lies on or stands by are drawn behind it; what the hands hold, and the near end
+/// of a roll lying across under the body, in front.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
     Behind,
@@ -218,7 +219,10 @@ pub enum Layer {
 
 fn layer(kind: PropKind) -> Layer {
     match kind {
-        PropKind::Dumbbell | PropKind::ResistanceBand => Layer::InFront,
+        PropKind::Dumbbell
+        | PropKind::ResistanceBand
+        | PropKind::TowelRoll
+        | PropKind::FoamRoller => Layer::InFront,
         _ => Layer::Behind,
     }
 }
