@@ -152,3 +152,20 @@ fn the_contact_sheet_renders_every_pose() {
         "{height} px for {poses} poses"
     );
 }
+
+#[test]
+fn a_card_shows_the_movement_or_else_the_first_pose() {
+    let catalog = catalog();
+    let moving = catalog.get("cat-cow").unwrap();
+    assert_eq!(
+        render::card_picture(moving).unwrap().file_name,
+        "cat-cow.gif"
+    );
+    let still = catalog.get("mountain-pose").unwrap();
+    let picture = render::card_picture(still).unwrap();
+    assert_eq!(picture.file_name, "mountain-pose-stand.png");
+    assert_eq!(
+        picture.bytes,
+        render::still(still, &still.illustration.poses[0]).unwrap()
+    );
+}

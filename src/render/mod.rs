@@ -13,7 +13,7 @@ mod sheet;
 
 use tiny_skia::Pixmap;
 
-use crate::domain::catalog::{Catalog, Entry};
+use crate::domain::catalog::Entry;
 use crate::domain::pose::{Figure, Pose};
 
 pub use animation::animation;
@@ -129,13 +129,4 @@ fn draw(
         figure::draw_arrow(&mut pixmap, transform, &skeleton, arrow);
     }
     Ok(pixmap)
-}
-
-/// Every picture of every entry, in catalog order; for tests and the `render` command.
-pub fn all_pictures(catalog: &Catalog) -> Result<Vec<Picture>, RenderError> {
-    let mut all = Vec::new();
-    for entry in catalog.entries() {
-        all.extend(pictures(entry)?);
-    }
-    Ok(all)
 }
