@@ -1,4 +1,5 @@
-//! The command line: `check`, `catalog`, `schedule preview`, `backup`, `run`, `migrate` and `store copy`.
+//! The command line: `check`, `catalog`, `schedule preview`, `render`, `backup`, `run`, `migrate` and
+//! `store copy`.
 //!
 //! This is the contract scripts and CI rely on: output formats and exit codes here are kept stable.
 //! Exit codes: 0 success, 1 a problem in the input (content, config, schedule), 2 a usage error (clap).
@@ -64,6 +65,8 @@ enum Command {
     /// Work with the database itself.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Draw the catalog's pictures: a PNG per pose and a GIF per movement, or one contact sheet.
+    Render(RenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +80,24 @@ enum StoreCommand {
         #[arg(long, value_name = "postgres://…")]
         to: String,
     },
+}
+
+#[derive(Debug, Args)]
+struct RenderArgs {
+    /// Entries to draw, by id (default: every entry).
+    #[arg(value_name = "ID")]
+    ids: Vec<String>,
+    /// Folder to write the pictures into (created when missing).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "pictures",
+        conflicts_with = "sheet"
+    )]
+    out: PathBuf,
+    /// Write one contact sheet of every pose of the catalog, labelled, to this PNG instead.
+    #[arg(long, value_name = "FILE.png")]
+    sheet: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +195,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(StoreCommand::Copy { from, to }) => {
             copy_store(&mut io::stdout().lock(), &from, &to)
         }
+        Command::Render(args) => render(&mut io::stdout().lock(), &content_dir, &args),
     }
 }
 
@@ -255,6 +277,48 @@ fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         .context("could not start the async runtime")?
         .block_on(open_store(&config.storage))?;
     println!("{name} is at this build's schema");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the pictures (or the contact sheet) and prints each file written, one per line.
+fn render(out: &mut impl Write, content_dir: &Path, args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(content_dir)?;
+    if let Some(sheet) = &args.sheet {
+        if !args.ids.is_empty() {
+            return Err(InputError(
+                "--sheet draws every entry; leave out the ids, or drop --sheet to draw only those"
+                    .into(),
+            )
+            .into());
+        }
+        let bytes = crate::render::contact_sheet(&catalog)?;
+        std::fs::write(sheet, bytes)
+            .with_context(|| format!("could not write the contact sheet to {}", sheet.display()))?;
+        writeln!(out, "{}", sheet.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut entries = Vec::new();
+    for id in &args.ids {
+        let entry = catalog.get(id).ok_or_else(|| {
+            InputError(format!(
+                "no entry has the id `{id}`; run `stretchbot catalog` to list the ids"
+            ))
+        })?;
+        entries.push(entry);
+    }
+    if args.ids.is_empty() {
+        entries.extend(catalog.entries());
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("could not create the folder {}", args.out.display()))?;
+    for entry in entries {
+        for picture in crate::render::pictures(entry)? {
+            let path = args.out.join(&picture.file_name);
+            std::fs::write(&path, &picture.bytes)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            writeln!(out, "{}", path.display())?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

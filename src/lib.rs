@@ -3,7 +3,9 @@
 //!
 //! # Layout
 //! - [`domain`]: the core, free of Discord, storage and the async runtime.
-//!   - [`domain::catalog`]: stretch entries and the loader that validates `content/`.
+//!   - [`domain::catalog`]: stretch entries and the loader that validates `content/` (its `[pictures]`
+//!     tables too).
+//!   - [`domain::pose`]: poses, props and the geometry that places a figure's points.
 //!   - [`domain::schedule`]: cadences (daily times or cron), IANA zones, the DST policy and next-fire
 //!     computation.
 //!   - [`domain::rotation`]: which stretch a schedule posts next, without repeats, from a small stored state.
@@ -25,11 +27,13 @@
 //!   (`store/postgres/`, for several processes), each split by aggregate, and `AnyStore`, the one the
 //!   bot runs on, chosen by the config; `store copy`; migrations in `migrations/sqlite/` and
 //!   `migrations/postgres/`.
+//! - [`render`]: the rendering adapter (tiny-skia): PNG stills of poses, the GIF of a movement, the contact
+//!   sheet.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`logging`]: the log subscriber (`RUST_LOG`, text or JSON) and every line the bot prints, none of
 //!   which can panic or fail on a closed pipe.
-//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `backup`, `run`, `migrate`,
+//! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `render`, `backup`, `run`, `migrate`,
 //!   `store copy`); `main.rs` only calls it.
 
 pub mod cli;
@@ -39,5 +43,6 @@ pub mod discord;
 pub mod domain;
 pub mod logging;
 pub mod poster;
+pub mod render;
 pub mod store;
 pub mod timer;

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod participation;
+pub mod pose;
 pub mod posting;
 pub mod rotation;
 pub mod schedule;

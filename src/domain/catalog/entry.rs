@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::pose::Illustration;
+
 /// The stable id of an entry: the slug of its file name (`cat-cow` for `content/cat-cow.toml`).
 ///
 /// Ids are stored by the rotation and the post log, so renaming a file is a breaking change for stored
@@ -248,6 +250,9 @@ pub struct Entry {
     pub caution: Option<String>,
     pub variants: Vec<Variant>,
     pub sources: Vec<Source>,
+    /// Poses and props to draw; left out of JSON listings, which describe the words of an entry.
+    #[serde(skip)]
+    pub illustration: Illustration,
 }
 
 impl Entry {
@@ -270,6 +275,7 @@ impl Entry {
             caution: None,
             variants: vec![],
             sources: vec![],
+            illustration: Illustration::default(),
         }
     }
 

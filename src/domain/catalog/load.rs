@@ -12,6 +12,8 @@ use std::str::FromStr;
 
 use toml_edit::{Document, Item, TableLike, Value};
 
+mod pictures;
+
 use super::entry::{
     Amount, Category, Difficulty, Dose, Entry, Equipment, Position, Source, StretchId, Variant,
     Vocabulary,
@@ -398,6 +400,10 @@ const ENTRY: Shape = Shape {
             "sources",
             "a `[[sources]]` table with `title`, `publisher` and `seed`",
         ),
+        required(
+            "pictures",
+            "a `[pictures]` table with the poses the steps show (see \"Pictures\" in the README)",
+        ),
     ],
     looks_like: "a content file",
 };
@@ -527,6 +533,8 @@ fn read_entry(check: &mut FileCheck) -> Option<Entry> {
     let dose = root.required(check, "dose", Field::dose);
     let sources = root.required(check, "sources", Field::sources);
     let variants = root.optional(check, "variants", |f, c| f.variants(c, sources.as_deref()));
+    let step_count = steps.as_ref().map(Vec::len);
+    let illustration = root.required(check, "pictures", |f, c| f.illustration(c, step_count));
 
     let (
         Some(id),
@@ -544,9 +552,24 @@ fn read_entry(check: &mut FileCheck) -> Option<Entry> {
         Some(dose),
         Some(variants),
         Some(sources),
+        Some(illustration),
     ) = (
-        id, name, aliases, why, areas, category, position, equipment, difficulty, per_side, steps,
-        caution, dose, variants, sources,
+        id,
+        name,
+        aliases,
+        why,
+        areas,
+        category,
+        position,
+        equipment,
+        difficulty,
+        per_side,
+        steps,
+        caution,
+        dose,
+        variants,
+        sources,
+        illustration,
     )
     else {
         return None;
@@ -567,6 +590,7 @@ fn read_entry(check: &mut FileCheck) -> Option<Entry> {
         caution,
         variants: variants.unwrap_or_default(),
         sources,
+        illustration,
     })
 }
 
@@ -1142,16 +1166,41 @@ seed = "000_a.txt"
 title = "Desk stretches"
 publisher = "Example Office"
 seed = "001_b.txt"
+
+[pictures]
+steps = ["flat", "cat"]
+motion = ["flat", "cat"]
+props = [{{ kind = "mat", at = [-40, 0], to = [40, 0] }}]
+
+[pictures.poses.flat]
+view = "side"
+back = [0, 0, 0]
+head = [10, 0]
+left_arm = [-90, -90]
+right_arm = [-90, -90]
+left_leg = [-90, 180, 180]
+right_leg = [-90, 180, 180]
+
+[pictures.poses.cat]
+view = "side"
+back = [30, 0, -30]
+head = [-45, -60]
+left_arm = [-90, -90]
+right_arm = [-90, -90]
+left_leg = [-90, 180, 180]
+right_leg = [-90, 180, 180]
+stretch = ["middle_back"]
+arrow = {{ at = "middle_back", toward = 90 }}
 "#
         )
     }
 
-    fn cat_cow() -> String {
+    pub(super) fn cat_cow() -> String {
         entry_text("Cat-Cow", r#"["cat cow", "camel cow pose"]"#)
     }
 
     /// `cat_cow()` with the first `from` replaced by `to`.
-    fn edited(from: &str, to: &str) -> String {
+    pub(super) fn edited(from: &str, to: &str) -> String {
         let text = cat_cow();
         assert!(text.contains(from), "fixture has no `{from}`");
         text.replacen(from, to, 1)
@@ -1171,12 +1220,12 @@ seed = "001_b.txt"
         }
     }
 
-    fn problems_in(text: &str) -> Vec<String> {
+    pub(super) fn problems_in(text: &str) -> Vec<String> {
         problems(vec![file("cat-cow", text)])
     }
 
     #[track_caller]
-    fn assert_reported(problems: &[String], prefix: &str, fragment: &str) {
+    pub(super) fn assert_reported(problems: &[String], prefix: &str, fragment: &str) {
         assert!(
             problems
                 .iter()
@@ -1223,6 +1272,7 @@ steps = ["Tilt your ear toward your shoulder."]
 dose = { frequency = "twice a day" }
 variants = [{ name = "Standing", how = "Stand tall.", sources = ["000_a.txt"] }]
 sources = [{ title = "Neck", publisher = "Example", seed = "000_a.txt" }]
+pictures = { steps = ["tilt"], poses = { tilt = { view = "front", back = [90, 90, 90], head = [90, 60], left_arm = [-80, -85], right_arm = [-100, -95], left_leg = [0, -90, 0], right_leg = [180, -90, 180] } } }
 "#;
         let catalog = Catalog::from_files(vec![file("neck-tilt", text)]).unwrap();
         let entry = catalog.get("neck-tilt").unwrap();
