@@ -139,6 +139,8 @@ pub(crate) struct Sessions {
     next_connection: u64,
     /// IDENTIFYs accepted, for `GET /gateway/bot`'s session start limit.
     pub identifies: u32,
+    /// While set, new connections are closed as soon as they are accepted: the gateway is unreachable.
+    pub unreachable: bool,
 }
 
 struct Session {
@@ -409,6 +411,10 @@ pub(crate) async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((tcp, _)) = accepted {
+                    if inner.world().gateway.unreachable {
+                        drop(tcp);
+                        continue;
+                    }
                     connections.spawn(connection(Arc::clone(&inner), config.clone(), tcp));
                 }
             }
