@@ -153,6 +153,10 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
         clock: clock()?,
         pacing: crate::domain::timer_plan::PlanSettings::default(),
+        metrics: config
+            .metrics
+            .address(std::env::var(crate::config::METRICS_LISTEN_VARIABLE).ok())
+            .map_err(InputError)?,
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {

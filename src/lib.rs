@@ -21,6 +21,7 @@
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
 //!   screen that `discord` implements.
 //! - [`store`]: the SQLite adapter of the domain's storage interface; migrations in `migrations/`.
+//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/healthz` and `/readyz` listener.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`cli`]: the command line (`check`, `catalog`, `schedule preview`, `run`); `main.rs` only calls it.
@@ -30,6 +31,7 @@ pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod domain;
+pub mod metrics;
 pub mod poster;
 pub mod store;
 pub mod timer;

@@ -48,6 +48,7 @@ const APOLOGY: &str = "Sorry, something went wrong on our side. Please try again
 /// Answers every failed command ephemerally: the member's own mistake with how to fix it, our failures
 /// with an apology (and a log line for us).
 pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    crate::metrics::command_failed(&error);
     let (ctx, message): (Context<'_>, String) = match error {
         poise::FrameworkError::Command {
             error: Error::User(message),

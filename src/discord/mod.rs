@@ -99,6 +99,8 @@ pub struct Settings {
     /// The wall clock for schedules and timers; tests start it where they need it.
     pub clock: TokioClock,
     pub pacing: PlanSettings,
+    /// Where to serve metrics and health checks; `None` serves nothing.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -138,6 +140,7 @@ pub async fn run(
         .options(poise::FrameworkOptions {
             commands: commands::all_commands(),
             on_error: |error| Box::pin(error::on_error(error)),
+            post_command: |ctx| Box::pin(async move { crate::metrics::interaction(&ctx.command().qualified_name, "ok", ctx.id()) }),
             pre_command: |ctx| {
                 Box::pin(async move {
                     ctx.set_invocation_data(ctx.data().in_flight.enter()).await;
@@ -177,6 +180,13 @@ pub async fn run(
         .await
         .context("could not set up the Discord client")?;
     let (store, catalog, limiter, schedules_changed) = poster_parts;
+    let _metrics = crate::metrics::serve(
+        settings.metrics,
+        &client.shard_manager,
+        store.clone(),
+        Arc::clone(&interrupted),
+    )
+    .await?;
     // Paced and retried on 429 like any request: a bot restarted right after a busy second (a crash in
     // the middle of a fan-out) starts inside Discord's window of the run before, and must not exit for it.
     let bot = limiter
@@ -258,6 +268,7 @@ async fn register(
         }
     }
     tracing::info!(count = commands.len(), "slash commands registered");
+    crate::metrics::commands_registered();
     Ok(())
 }
 
@@ -272,11 +283,12 @@ async fn on_event(
             interaction: serenity::Interaction::Component(click),
         } => {
             let _working = data.in_flight.enter();
-            commands::on_click(ctx, click, data).await
+            crate::metrics::click(click, commands::on_click(ctx, click, data).await)
         }
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let guild = GuildId(incomplete.id.get());
+            crate::metrics::guild_left(guild.0);
             let paused = data.store.pause_guild(guild, Pause::LeftGuild).await?;
             tracing::info!(%guild, paused, "removed from a server: its schedules are paused");
             data.schedules_changed.notify_one();
@@ -287,6 +299,7 @@ async fn on_event(
             // at a time, and the 10,000 GUILD_CREATEs of a start each held their guild while they waited
             // (the start peak of P4 in docs/benchmarks.md).
             let guild = GuildId(guild.id.get());
+            crate::metrics::guild_available(guild.0);
             let (store, changed, now) = (
                 data.store.clone(),
                 Arc::clone(&data.schedules_changed),

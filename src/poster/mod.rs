@@ -350,6 +350,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         let following = schedule.schedule.next_after(now);
         let Some(latest) = self.latest_within_grace(&schedule.schedule, next_fire, now) else {
             if self.store.skip(fire_at(next_fire), following).await? {
+                crate::metrics::post_skipped();
                 tracing::warn!(
                     schedule = %schedule.id,
                     guild = %schedule.guild,
@@ -393,7 +394,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             },
         };
         let claim = Claim { fire, stretch };
-        match self.store.claim(claim, rotation, following).await? {
+        match crate::metrics::claimed(self.store.claim(claim, rotation, following).await?) {
             ClaimOutcome::Claimed => {}
             // Claimed by an earlier run, which settled it: an edit has set the schedule back to it.
             ClaimOutcome::AlreadyClaimed(_) => {
@@ -513,6 +514,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             if too_late {
                 tracing::warn!(schedule = %post.fire.schedule, fire = %post.fire.at, "a claimed post never went out and is now beyond the grace window; given up");
                 self.give_up(post.fire);
+                crate::metrics::post_skipped();
                 return Outcome::Settled;
             }
         }
@@ -550,6 +552,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
     async fn confirm(&self, fire: Fire, message: MessageId) -> Outcome {
         match self.store.confirm(fire, message).await {
             Ok(()) => {
+                crate::metrics::post_sent(self.clock.now() - fire.at);
                 tracing::info!(schedule = %fire.schedule, fire = %fire.at, %message, "posted");
                 Outcome::Settled
             }
@@ -563,6 +566,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
 
     async fn failed(&self, post: &Outgoing<'_>, error: SendError) -> Outcome {
         let fire = post.fire;
+        crate::metrics::post_failed(&error);
         match error {
             SendError::ChannelGone => self.pause(post, Pause::ChannelGone).await,
             SendError::MissingAccess => self.pause(post, Pause::MissingAccess).await,

@@ -112,12 +112,13 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _call = crate::metrics::store_call();
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
             // A panic while the lock was held cannot have left a transaction open (`Transaction` rolls
             // back as it unwinds), so a poisoned connection is still sound.
             let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut connection)
+            crate::metrics::store_result(work(&mut connection))
         })
         .await
         .map_err(|error| StoreError::Backend(format!("a storage task failed: {error}")))?

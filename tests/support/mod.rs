@@ -4,6 +4,7 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub struct TestApp {
     pub member: UserId,
     pub catalog: Arc<Catalog>,
     pacing: PlanSettings,
+    metrics: Option<SocketAddr>,
     /// Holds the bot's database until the test ends.
     _database: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -76,6 +78,8 @@ pub struct Setup {
     pub clock: TokioClock,
     pub catalog: Arc<Catalog>,
     pub pacing: PlanSettings,
+    /// Where the bot serves metrics and health checks; `None` serves nothing.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Setup {
@@ -85,6 +89,7 @@ impl Setup {
             clock: TokioClock::system(),
             catalog: catalog(),
             pacing: PlanSettings::default(),
+            metrics: None,
         }
     }
 }
@@ -109,6 +114,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         clock,
         catalog,
         pacing,
+        metrics,
     } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
@@ -120,7 +126,15 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let channel = fake.add_text_channel(guild, "wellness");
     let member = fake.add_member(guild, "alice", Permissions::empty());
     let database = tempfile::tempdir().expect("a temporary folder");
-    let (stop, bot) = start_bot(&fake, mode, guild, clock, &catalog, pacing, database.path());
+    let (stop, bot) = start_bot(
+        &fake,
+        mode,
+        guild,
+        clock,
+        &catalog,
+        (pacing, metrics),
+        database.path(),
+    );
     let app = TestApp {
         fake,
         mode,
@@ -129,6 +143,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         member,
         catalog,
         pacing,
+        metrics,
         _database: database,
         stop: Some(stop),
         bot,
@@ -144,7 +159,7 @@ fn start_bot(
     guild: GuildId,
     clock: TokioClock,
     catalog: &Arc<Catalog>,
-    pacing: PlanSettings,
+    (pacing, metrics): (PlanSettings, Option<SocketAddr>),
     folder: &Path,
 ) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
     let connection = match mode {
@@ -174,6 +189,7 @@ fn start_bot(
         grace: chrono::TimeDelta::minutes(30),
         clock,
         pacing,
+        metrics,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let store = SqliteStore::open(&folder.join("stretchbot.sqlite3")).expect("the store opens");
@@ -207,7 +223,7 @@ impl TestApp {
             self.guild,
             TokioClock::starting_at(start),
             &self.catalog,
-            self.pacing,
+            (self.pacing, self.metrics),
             self._database.path(),
         );
         self.stop = Some(stop);
