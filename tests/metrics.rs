@@ -113,7 +113,36 @@ async fn metrics_match_the_transcript_and_readiness_follows_the_gateway() {
         })
         .await
         .expect("the post goes out after the 429");
-    // Let the post's confirmation land in the store and the counters.
+    // The first press records the day's check-in, the second finds it there.
+    let post = app
+        .fake
+        .messages(app.channel)
+        .into_iter()
+        .find(|message| {
+            message
+                .get("nonce")
+                .is_some_and(serde_json::Value::is_string)
+        })
+        .expect("the scheduled post is in the channel");
+    let did_it = post["components"][0]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|button| button["label"] == "I did it")
+        .and_then(|button| button["custom_id"].as_str())
+        .expect("the post has an I-did-it button")
+        .to_owned();
+    let message = fake_discord::MessageId::new(post["id"].as_str().unwrap().parse().unwrap());
+    for _ in 0..2 {
+        app.fake
+            .click_button(app.guild, app.channel, app.member, message, &did_it)
+            .await
+            .expect("the fake delivers the click")
+            .wait_response(WAIT)
+            .await
+            .expect("the bot answers the click");
+    }
+    // Let the last counters land after the answers went out.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let (status, text) = get(address, "/metrics").await;
@@ -134,7 +163,7 @@ async fn metrics_match_the_transcript_and_readiness_follows_the_gateway() {
         .collect();
     assert_eq!(
         (posts, rate_limited, answered.len()),
-        (1, 1, 3),
+        (1, 1, 5),
         "the run itself"
     );
     assert_eq!(
@@ -186,8 +215,33 @@ async fn metrics_match_the_transcript_and_readiness_follows_the_gateway() {
         "{text}"
     );
     assert_eq!(
+        sample(
+            &text,
+            "stretchbot_interactions_total",
+            &["command=\"button:did-it\"", "outcome=\"ok\""]
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
         sample(&text, "stretchbot_interaction_duration_seconds_count", &[]),
-        3.0
+        5.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "stretchbot_check_ins_total",
+            &["result=\"recorded\""]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "stretchbot_check_ins_total",
+            &["result=\"already_today\""]
+        ),
+        1.0
     );
     assert_eq!(sample(&text, "stretchbot_guilds", &[]), 1.0, "{text}");
     assert_eq!(
