@@ -360,6 +360,10 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
                 .map_err(|err| InputError(format!("{SHARDS_VARIABLE} `{shards}`: {err}")))?,
             _ => config.discord.shards,
         },
+        metrics: config
+            .metrics
+            .address(std::env::var(crate::config::METRICS_LISTEN_VARIABLE).ok())
+            .map_err(InputError)?,
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {

@@ -3,6 +3,7 @@
 //! Secrets never live here: the Discord token comes only from the `DISCORD_TOKEN` environment variable.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ pub struct Config {
     pub log: LogConfig,
     pub discord: DiscordConfig,
     pub poster: PosterConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +107,34 @@ pub struct PosterConfig {
     pub grace_minutes: Spanned<u32>,
 }
 
+/// The environment variable that overrides `[metrics] listen`.
+pub const METRICS_LISTEN_VARIABLE: &str = "STRETCHBOT_METRICS_LISTEN";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Where to serve `/metrics`, `/healthz` and `/readyz` (`127.0.0.1:9464`); unset serves nothing.
+    pub listen: Option<Spanned<String>>,
+}
+
+impl MetricsConfig {
+    /// The address to listen on: `from_env` (the value of [`METRICS_LISTEN_VARIABLE`]) when set and not
+    /// blank, else the file's `listen`, already checked when the file was parsed.
+    pub fn address(&self, from_env: Option<String>) -> Result<Option<SocketAddr>, String> {
+        match from_env.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => text.parse().map(Some).map_err(|_| {
+                format!(
+                    "{METRICS_LISTEN_VARIABLE} is `{text}`; set it to an address and port like 127.0.0.1:9464, or unset it"
+                )
+            }),
+            _ => Ok(self
+                .listen
+                .as_ref()
+                .and_then(|listen| listen.get_ref().parse().ok())),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -113,6 +143,7 @@ impl Default for Config {
             log: LogConfig::default(),
             discord: DiscordConfig::default(),
             poster: PosterConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -219,6 +250,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(listen) = &config.metrics.listen {
+            if listen.get_ref().parse::<SocketAddr>().is_err() {
+                return Err(error_at(
+                    Some(listen.span()),
+                    format!(
+                        "`listen` is `{}`; write an address and port like 127.0.0.1:9464, or remove the key to turn metrics off",
+                        listen.get_ref()
+                    ),
+                ));
+            }
+        }
         Ok(config)
     }
 }
@@ -264,6 +306,7 @@ mod tests {
         assert!(config.discord.api_base.is_none());
         assert!(config.storage.url.is_none());
         assert_eq!(config.discord.shards, defaults.discord.shards);
+        assert!(config.metrics.listen.is_none());
         assert_eq!(
             config.poster.grace_minutes.get_ref(),
             defaults.poster.grace_minutes.get_ref()
@@ -366,6 +409,29 @@ mod tests {
         assert_eq!(" json".parse::<LogFormat>(), Ok(LogFormat::Json));
         let env = "yaml".parse::<LogFormat>().unwrap_err();
         assert!(env.contains("text or json"), "{env}");
+    }
+
+    #[test]
+    fn the_metrics_address_comes_from_the_environment_then_the_file() {
+        let config = parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n").unwrap();
+        let file: SocketAddr = "127.0.0.1:9464".parse().unwrap();
+        assert_eq!(config.metrics.address(None), Ok(Some(file)));
+        assert_eq!(config.metrics.address(Some(" ".to_owned())), Ok(Some(file)));
+        assert_eq!(
+            config.metrics.address(Some("0.0.0.0:9000".to_owned())),
+            Ok(Some("0.0.0.0:9000".parse().unwrap()))
+        );
+        let bad = config.metrics.address(Some("9000".to_owned())).unwrap_err();
+        assert!(
+            bad.contains(METRICS_LISTEN_VARIABLE) && bad.contains("127.0.0.1:9464"),
+            "{bad}"
+        );
+        assert_eq!(parse("").unwrap().metrics.address(None), Ok(None));
+        let message = parse("[metrics]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(
+            message.starts_with("bot.toml:2: ") && message.contains("127.0.0.1:9464"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@
 //!   `migrations/postgres/`.
 //! - [`render`]: the rendering adapter (tiny-skia): PNG stills of poses, the GIF of a movement, the contact
 //!   sheet.
+//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/healthz` and `/readyz` listener.
 //! - [`clock`]: the wall clock the poster and the timers read and sleep on (tokio's, so tests pause it).
 //! - [`config`]: the configuration file, with file:line errors.
 //! - [`logging`]: the log subscriber (`RUST_LOG`, text or JSON) and every line the bot prints, none of
@@ -42,6 +43,7 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod logging;
+pub mod metrics;
 pub mod poster;
 pub mod render;
 pub mod store;

@@ -33,6 +33,7 @@ impl<W: Write> Write for Lossy<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.0.write_all(buf).is_err() {
             DROPPED_LINES.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::log_line_dropped();
         }
         Ok(buf.len())
     }

@@ -47,6 +47,7 @@ impl Error {
 /// with how to fix it, our failures with an apology (and a log line with the cause for us).
 pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     use poise::FrameworkError as Failed;
+    crate::metrics::command_failed(&error);
     let (ctx, message): (Context<'_>, String) = match error {
         Failed::Command {
             error: Error::User(message),

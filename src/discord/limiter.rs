@@ -30,6 +30,16 @@ pub enum Route {
     InteractionCallback,
 }
 
+impl Route {
+    /// The route's name as a metrics label.
+    pub fn group(self) -> &'static str {
+        match self {
+            Route::Global => "global",
+            Route::InteractionCallback => "interaction_callback",
+        }
+    }
+}
+
 impl Limiter {
     /// Limits requests itself.
     pub fn active() -> Self {
@@ -61,7 +71,9 @@ impl Limiter {
                     tokio::time::sleep(wait).await;
                 }
             }
-            let retry = match request().await {
+            let result = request().await;
+            crate::metrics::discord_response(route.group(), &result);
+            let retry = match result {
                 Err(error) if self.bucket.is_some() && is_rate_limited(&error) => error,
                 Err(error) if route == Route::InteractionCallback && is_server_error(&error) => {
                     error
@@ -71,6 +83,7 @@ impl Limiter {
             match backoff.next() {
                 Some(wait) => {
                     tracing::warn!(?wait, error = %retry, "retrying");
+                    crate::metrics::discord_retry(route.group());
                     tokio::time::sleep(*wait).await;
                 }
                 None => return Err(retry),

@@ -106,6 +106,8 @@ pub struct Settings {
     pub pacing: PlanSettings,
     /// Which gateway shards this process runs.
     pub shards: Shards,
+    /// Where to serve metrics and health checks; `None` serves nothing.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -147,6 +149,7 @@ pub async fn run(
         .options(poise::FrameworkOptions {
             commands: commands::all_commands(),
             on_error: |error| Box::pin(error::on_error(error)),
+            post_command: |ctx| Box::pin(async move { crate::metrics::interaction(&ctx.command().qualified_name, "ok", ctx.id()) }),
             pre_command: |ctx| {
                 Box::pin(async move {
                     ctx.set_invocation_data(ctx.data().in_flight.enter()).await;
@@ -168,6 +171,9 @@ pub async fn run(
                         ready.application.id,
                         INVITE_PERMISSIONS.bits()
                     ));
+                } else {
+                    // The process running shard 0 registers them for the whole application.
+                    crate::metrics::commands_registered();
                 }
                 Ok(Data {
                     catalog,
@@ -191,6 +197,13 @@ pub async fn run(
         .context("could not set up the Discord client")?;
     let (store, catalog, limiter, schedules_changed) = poster_parts;
     let gateway_limiter = Arc::clone(&limiter);
+    let _metrics = crate::metrics::serve(
+        settings.metrics,
+        &client.shard_manager,
+        store.clone(),
+        Arc::clone(&interrupted),
+    )
+    .await?;
     // Paced and retried on 429 like any request: a bot restarted right after a busy second (a crash in
     // the middle of a fan-out) starts inside Discord's window of the run before, and must not exit for it.
     let bot = limiter
@@ -269,6 +282,7 @@ async fn register(
         }
     }
     tracing::info!(count = commands.len(), "slash commands registered");
+    crate::metrics::commands_registered();
     Ok(())
 }
 
@@ -289,6 +303,7 @@ async fn on_event(
         // `unavailable` set means an outage, which passes; unset means the bot was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let guild = GuildId(incomplete.id.get());
+            crate::metrics::guild_left(guild.0);
             let paused = data.store.pause_guild(guild, Pause::LeftGuild).await?;
             tracing::info!(%guild, paused, "removed from a server: its schedules are paused");
             data.schedules_changed.notify_one();
@@ -299,6 +314,7 @@ async fn on_event(
             // at a time, and the 10,000 GUILD_CREATEs of a start each held their guild while they waited
             // (the start peak of P4 in docs/benchmarks.md).
             let guild = GuildId(guild.id.get());
+            crate::metrics::guild_available(guild.0);
             let (store, changed, now) = (
                 data.store.clone(),
                 Arc::clone(&data.schedules_changed),

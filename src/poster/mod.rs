@@ -346,6 +346,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         let following = schedule.schedule.next_after(now);
         let Some(latest) = self.latest_within_grace(&schedule.schedule, next_fire, now) else {
             if self.store.skip(fire_at(next_fire), following).await? {
+                crate::metrics::post_skipped();
                 tracing::warn!(
                     schedule = %schedule.id,
                     guild = %schedule.guild,
@@ -389,7 +390,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             },
         };
         let claim = Claim { fire, stretch };
-        match self.store.claim(claim, rotation, following).await? {
+        match crate::metrics::claimed(self.store.claim(claim, rotation, following).await?) {
             ClaimOutcome::Claimed => {}
             // Claimed by an earlier run, which settled it: an edit has set the schedule back to it.
             ClaimOutcome::AlreadyClaimed(_) => {
@@ -517,6 +518,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
                     "never sent, and now beyond the grace window".to_owned(),
                 )
                 .await;
+                crate::metrics::post_skipped();
                 return Outcome::Settled;
             }
         }
@@ -554,6 +556,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
     async fn confirm(&self, fire: Fire, message: MessageId) -> Outcome {
         match self.store.confirm(fire, message).await {
             Ok(()) => {
+                crate::metrics::post_sent(self.clock.now() - fire.at);
                 tracing::info!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "posted", %message, "posted");
                 Outcome::Settled
             }
@@ -567,6 +570,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
 
     async fn failed(&self, post: &Outgoing<'_>, error: SendError) -> Outcome {
         let fire = post.fire;
+        crate::metrics::post_failed(&error);
         match error {
             SendError::ChannelGone => self.pause(post, Pause::ChannelGone).await,
             SendError::MissingAccess => self.pause(post, Pause::MissingAccess).await,

@@ -36,16 +36,17 @@ impl From<PostgresStore> for AnyStore {
 }
 
 /// Implements [`Store`] for [`AnyStore`] by handing every call to the backend inside, so that a method
-/// added to the interface is one line here.
+/// added to the interface is one line here. Every call is timed and its failures counted for the metrics.
 macro_rules! delegate {
     ($(fn $name:ident(&self $(, $arg:ident: $kind:ty)*) -> $output:ty;)*) => {
         impl Store for AnyStore {
             $(
                 async fn $name(&self $(, $arg: $kind)*) -> Result<$output, StoreError> {
-                    match self {
+                    let _call = crate::metrics::store_call();
+                    crate::metrics::store_result(match self {
                         Self::Sqlite(store) => store.$name($($arg),*).await,
                         Self::Postgres(store) => store.$name($($arg),*).await,
-                    }
+                    })
                 }
             )*
         }

@@ -4,6 +4,7 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub struct TestApp {
     pub member: UserId,
     pub catalog: Arc<Catalog>,
     pacing: PlanSettings,
+    metrics: Option<SocketAddr>,
     /// Holds the bot's database until the test ends.
     _database: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -78,6 +80,8 @@ pub struct Setup {
     pub clock: TokioClock,
     pub catalog: Arc<Catalog>,
     pub pacing: PlanSettings,
+    /// Where the bot serves metrics and health checks; `None` serves nothing.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Setup {
@@ -87,6 +91,7 @@ impl Setup {
             clock: TokioClock::system(),
             catalog: catalog(),
             pacing: PlanSettings::default(),
+            metrics: None,
         }
     }
 }
@@ -111,6 +116,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         clock,
         catalog,
         pacing,
+        metrics,
     } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
@@ -125,7 +131,15 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let channel = fake.add_text_channel(guild, "wellness");
     let member = fake.add_member(guild, "alice", Permissions::empty());
     let database = tempfile::tempdir().expect("a temporary folder");
-    let (stop, bot) = start_bot(&fake, mode, guild, clock, &catalog, pacing, database.path());
+    let (stop, bot) = start_bot(
+        &fake,
+        mode,
+        guild,
+        clock,
+        &catalog,
+        (pacing, metrics),
+        database.path(),
+    );
     let app = TestApp {
         fake,
         mode,
@@ -134,6 +148,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         member,
         catalog,
         pacing,
+        metrics,
         _database: database,
         stop: Some(stop),
         bot,
@@ -149,7 +164,7 @@ fn start_bot(
     guild: GuildId,
     clock: TokioClock,
     catalog: &Arc<Catalog>,
-    pacing: PlanSettings,
+    (pacing, metrics): (PlanSettings, Option<SocketAddr>),
     folder: &Path,
 ) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
     let settings = Settings {
@@ -160,6 +175,7 @@ fn start_bot(
         clock,
         pacing,
         shards: discord::Shards::Auto,
+        metrics,
     };
     launch(settings, catalog, folder)
 }
@@ -179,6 +195,7 @@ pub fn start_sharded_bot(
         clock: TokioClock::system(),
         pacing: PlanSettings::default(),
         shards,
+        metrics: None,
     };
     launch(settings, &catalog(), folder)
 }
@@ -248,7 +265,7 @@ impl TestApp {
             self.guild,
             TokioClock::starting_at(start),
             &self.catalog,
-            self.pacing,
+            (self.pacing, self.metrics),
             self._database.path(),
         );
         self.stop = Some(stop);

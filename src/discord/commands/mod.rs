@@ -49,7 +49,7 @@ pub async fn on_click(
             ))
         }
     };
-    if let Err(error) = outcome {
+    if let Err(error) = crate::metrics::click(click, outcome) {
         click_failed(ctx, data, click, error).await;
     }
 }

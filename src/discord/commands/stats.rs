@@ -179,6 +179,7 @@ pub(super) async fn on_did_it(
             stretch,
         })
         .await?;
+    crate::metrics::check_in(new);
     let history = data.store.check_ins_of(guild, user).await?;
     let streak = member_stats(&history, day, WEEK_STARTS_ON).current;
     let day = day.format("%a %-d %b");

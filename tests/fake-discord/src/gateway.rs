@@ -194,6 +194,8 @@ pub(crate) struct Sessions {
     pub limits: StartLimits,
     /// When each rate-limit bucket last accepted an IDENTIFY.
     last_identify: HashMap<u32, Instant>,
+    /// While set, new connections are closed as soon as they are accepted: the gateway is unreachable.
+    pub unreachable: bool,
 }
 
 struct Session {
@@ -600,6 +602,10 @@ pub(crate) async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((tcp, _)) = accepted {
+                    if inner.world().gateway.unreachable {
+                        drop(tcp);
+                        continue;
+                    }
                     connections.spawn(connection(Arc::clone(&inner), config.clone(), tcp));
                 }
             }

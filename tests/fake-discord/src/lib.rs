@@ -691,6 +691,13 @@ impl FakeDiscord {
         settled(sent).await
     }
 
+    /// Makes the gateway unreachable (`true`: every new connection is closed at once, as an outage of
+    /// Discord's edge would) or reachable again. The connection already open is left alone; drop it with
+    /// [`FakeDiscord::drop_gateway`]. The session stays resumable throughout.
+    pub fn set_gateway_unreachable(&self, unreachable: bool) {
+        self.inner.world().gateway.unreachable = unreachable;
+    }
+
     /// Drops the bot's TCP connection without a close frame; the session stays resumable.
     pub async fn drop_gateway(&self) -> bool {
         let sent = self.inner.world().gateway.drop_connection();

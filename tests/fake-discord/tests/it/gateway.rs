@@ -143,6 +143,24 @@ async fn a_dropped_connection_can_be_resumed() {
 }
 
 #[tokio::test]
+async fn an_unreachable_gateway_refuses_connections_until_it_is_back_and_the_session_resumes() {
+    let w = World::start().await;
+    let gw = w.connect_bot(1).await;
+    w.fake.set_gateway_unreachable(true);
+    assert!(w.fake.drop_gateway().await);
+    let refused =
+        tokio_tungstenite::connect_async(format!("{}?v=10&encoding=json", w.fake.gateway_url()))
+            .await;
+    assert!(refused.is_err(), "a connection while unreachable is closed");
+    assert!(w.fake.session().is_some_and(|s| !s.connected));
+    w.fake.set_gateway_unreachable(false);
+    let mut gw2 = Gateway::connect(w.fake.gateway_url()).await;
+    gw2.recv().await;
+    gw2.send(json!({"op": 6, "d": {"token": w.fake.token(), "session_id": gw.session_id, "seq": gw.seq}})).await;
+    assert_eq!(gw2.dispatch().await["t"], "RESUMED");
+}
+
+#[tokio::test]
 async fn invalid_session_resumable_keeps_the_session_and_non_resumable_ends_it() {
     let w = World::start().await;
     let mut gw = w.connect_bot(1).await;
