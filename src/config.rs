@@ -178,13 +178,17 @@ impl Default for PosterConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
     pub path: PathBuf,
-    pub line: usize,
+    /// The line at fault; `None` when the problem is the file itself (missing, unreadable).
+    pub line: Option<usize>,
     pub message: String,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
     }
 }
 
@@ -192,8 +196,14 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
             path: path.to_owned(),
-            line: 1,
-            message: format!("cannot read the configuration file: {err}"),
+            line: None,
+            message: if err.kind() == std::io::ErrorKind::NotFound {
+                "no configuration file here; copy config.example.toml to this path and edit it, or \
+                 leave out --config to run on the defaults"
+                    .to_owned()
+            } else {
+                format!("cannot read the configuration file: {err}")
+            },
         })?;
         Self::parse(path, &text)
     }
@@ -202,7 +212,7 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let error_at = |span: Option<Range<usize>>, message: String| ConfigError {
             path: path.to_owned(),
-            line: span.map_or(1, |span| line_of(text, span.start)),
+            line: Some(span.map_or(1, |span| line_of(text, span.start))),
             message,
         };
         let config: Config = toml::from_str(text).map_err(|err| {
@@ -435,13 +445,25 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_is_reported_with_its_path() {
+    fn a_missing_file_is_reported_as_missing_with_no_line() {
         let message = Config::load(Path::new("/nonexistent/stretchbot.toml"))
             .unwrap_err()
             .to_string();
         assert!(
-            message.starts_with("/nonexistent/stretchbot.toml:1: cannot read"),
+            message.starts_with("/nonexistent/stretchbot.toml: no configuration file here;")
+                && message.contains("config.example.toml"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn an_unreadable_file_says_why_with_no_line() {
+        let folder = tempfile::tempdir().unwrap();
+        let message = Config::load(folder.path()).unwrap_err().to_string();
+        let expected = format!(
+            "{}: cannot read the configuration file:",
+            folder.path().display()
+        );
+        assert!(message.starts_with(&expected), "{message}");
     }
 }
