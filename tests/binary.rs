@@ -157,7 +157,7 @@ async fn the_binary_connects_answers_and_stops_gracefully_on_sigterm() {
     );
     assert!(
         stdout.contains("https://discord.com/oauth2/authorize?client_id=")
-            && stdout.contains("&permissions=84992"),
+            && stdout.contains("&permissions=117760"),
         "{stdout}"
     );
     assert!(stderr.contains("shutting down"), "{stderr}");

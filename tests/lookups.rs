@@ -95,6 +95,77 @@ async fn show_answers_with_the_full_card() {
     app.stop().await;
 }
 
+/// The card's picture: uploaded as the request's one file, shown as the stored message's embed image.
+fn assert_carries_picture(app: &TestApp, reply: &Value, entry_id: &str) {
+    let entry = app.catalog.get(entry_id).unwrap();
+    let drawn = stretchbot::render::card_picture(entry).unwrap();
+    let embed = &reply["data"]["embeds"][0];
+    assert_eq!(
+        embed["image"]["url"],
+        format!("attachment://{}", drawn.file_name),
+        "{reply}"
+    );
+    let upload = app
+        .fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|request| request.path.ends_with("/callback"))
+        .expect("the interaction response");
+    let files: Vec<_> = upload
+        .parts
+        .iter()
+        .filter(|part| part.name.as_deref() != Some("payload_json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{:?}", upload.parts);
+    assert_eq!(files[0].filename.as_deref(), Some(drawn.file_name.as_str()));
+    assert_eq!(files[0].size, drawn.bytes.len());
+    let stored = app
+        .fake
+        .messages(app.channel)
+        .into_iter()
+        .rev()
+        .find(|message| message["embeds"][0]["title"] == entry.name.as_str())
+        .expect("the card is stored");
+    let image = stored["embeds"][0]["image"]["url"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        image.ends_with(&format!("/{}", drawn.file_name)),
+        "{stored}"
+    );
+}
+
+#[tokio::test]
+async fn show_and_random_cards_carry_the_entrys_picture() {
+    let app = spawn_app(Mode::Proxy).await;
+    let moving = app
+        .catalog
+        .entries()
+        .iter()
+        .find(|entry| stretchbot::render::animation(entry).unwrap().is_some())
+        .expect("an entry that moves");
+    let reply = run_command(&app, "show", vec![opt("name", moving.id.to_string())]).await;
+    assert_carries_picture(&app, &reply, &moving.id.to_string());
+    assert!(
+        reply["data"]["embeds"][0]["image"]["url"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(".gif"))
+    );
+
+    let reply = run_command(&app, "random", vec![]).await;
+    let title = reply["data"]["embeds"][0]["title"].as_str().unwrap();
+    let picked = app
+        .catalog
+        .entries()
+        .iter()
+        .find(|entry| entry.name == title)
+        .expect("a catalog entry");
+    assert_carries_picture(&app, &reply, &picked.id.to_string());
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn show_accepts_a_typed_name_or_alias() {
     let app = spawn_app(Mode::Proxy).await;

@@ -6,6 +6,43 @@ use fake_discord::{Fault, Permissions, RateLimitScope, opt, sub};
 use serde_json::Value;
 use support::{Mode, WAIT, add_schedule, spawn_app_at};
 
+/// A stretch post uploads its entry's card picture, and its stored card shows it.
+fn assert_carries_its_picture(
+    catalog: &stretchbot::domain::catalog::Catalog,
+    post: &Value,
+    sent: &fake_discord::Exchange,
+) {
+    let title = post["embeds"][0]["title"].as_str().unwrap_or_default();
+    let entry = catalog
+        .entries()
+        .iter()
+        .find(|entry| entry.name == title)
+        .expect("the post is a catalog entry's card");
+    let drawn = stretchbot::render::card_picture(entry).unwrap();
+    let image = post["embeds"][0]["image"]["url"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(image.ends_with(&format!("/{}", drawn.file_name)), "{post}");
+    let body = sent.body.as_ref().expect("a JSON body");
+    assert_eq!(
+        body["embeds"][0]["image"]["url"],
+        format!("attachment://{}", drawn.file_name)
+    );
+    let files = uploaded(sent);
+    assert_eq!(files.len(), 1, "{:?}", sent.parts);
+    assert_eq!(files[0].filename.as_deref(), Some(drawn.file_name.as_str()));
+    assert_eq!(files[0].size, drawn.bytes.len());
+}
+
+/// The files of a request: every multipart part but its JSON.
+fn uploaded(exchange: &fake_discord::Exchange) -> Vec<&fake_discord::Part> {
+    exchange
+        .parts
+        .iter()
+        .filter(|part| part.name.as_deref() != Some("payload_json"))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
     // 02:30 does not exist in New York on 2027-03-14: the post goes out at 03:00 EDT, 07:00Z.
@@ -65,6 +102,7 @@ async fn a_schedule_posts_once_at_the_right_instant_across_a_dst_gap() {
         .into_iter()
         .find(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
         .expect("a message create");
+    assert_carries_its_picture(&app.catalog, post, &sent);
     let body = sent.body.expect("a JSON body");
     assert_eq!(body["enforce_nonce"], true);
     assert_eq!(
@@ -223,21 +261,43 @@ async fn server_errors_and_rate_limits_still_give_exactly_one_post() {
         .expect("the post goes out in the end");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(app.fake.messages(app.channel).len(), 1);
-    let attempts: Vec<(u16, Value)> = app
+    let exchanges: Vec<fake_discord::Exchange> = app
         .fake
         .requests()
         .into_iter()
         .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
-        .map(|exchange| (exchange.status, exchange.body.unwrap()["nonce"].clone()))
+        .collect();
+    let attempts: Vec<(u16, Value, Vec<String>)> = exchanges
+        .iter()
+        .map(|exchange| {
+            (
+                exchange.status,
+                exchange.body.as_ref().unwrap()["nonce"].clone(),
+                uploaded(exchange)
+                    .iter()
+                    .map(|part| part.sha256.clone())
+                    .collect(),
+            )
+        })
         .collect();
     assert!(
         attempts.len() >= 4,
         "two 502s and a 429 before the post: {attempts:?}"
     );
     assert!(
-        attempts.iter().all(|(_, nonce)| nonce == &attempts[0].1),
+        attempts.iter().all(|(_, nonce, _)| nonce == &attempts[0].1),
         "every attempt carries the same nonce: {attempts:?}"
     );
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, _, files)| files.len() == 1 && files == &attempts[0].2),
+        "every attempt uploads the same picture: {attempts:?}"
+    );
+    let posted = app.fake.messages(app.channel);
+    let sent = exchanges.last().expect("the accepted attempt");
+    assert_eq!(sent.status, 200, "{attempts:?}");
+    assert_carries_its_picture(&app.catalog, &posted[0], sent);
     app.fake.assert_no_violations();
     app.stop().await;
 }

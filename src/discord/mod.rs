@@ -11,6 +11,7 @@ mod commands;
 mod error;
 mod in_flight;
 pub(crate) mod limiter;
+pub mod pictures;
 mod reach;
 mod reply;
 pub mod sender;
@@ -55,6 +56,8 @@ pub struct Data {
     pub timers: Arc<DiscordTimers>,
     /// How timers pace the parts of a stretch its entry does not time.
     pub pacing: PlanSettings,
+    /// The pictures cards show, shared with the poster's posts.
+    pub(crate) pictures: Arc<pictures::CardPictures>,
 }
 
 impl Data {
@@ -68,11 +71,12 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 /// Only the events the bot uses: guilds and the interactions Discord always delivers. No privileged intents.
 pub const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS;
 
-/// Permissions the bot asks for in its invite: see channels, post cards, and read recent messages (to find
-/// its own earlier posts after an outage).
+/// Permissions the bot asks for in its invite: see channels, post cards with their pictures, and read
+/// recent messages (to find its own earlier posts after an outage).
 pub const INVITE_PERMISSIONS: serenity::Permissions = serenity::Permissions::VIEW_CHANNEL
     .union(serenity::Permissions::SEND_MESSAGES)
     .union(serenity::Permissions::EMBED_LINKS)
+    .union(serenity::Permissions::ATTACH_FILES)
     .union(serenity::Permissions::READ_MESSAGE_HISTORY);
 
 /// How long shutdown waits for replies in flight.
@@ -139,7 +143,9 @@ pub async fn run(
     let schedules_changed = Arc::new(Notify::new());
     // Once per application, not per shard or process: only the process running shard 0 does it.
     let first_shard = settings.shards.runs_first_shard();
+    let card_pictures = Arc::new(pictures::CardPictures::default());
     let poster_parts = (
+        Arc::clone(&card_pictures),
         store.clone(),
         Arc::clone(&catalog),
         Arc::clone(&limiter),
@@ -184,6 +190,7 @@ pub async fn run(
                     limiter,
                     timers,
                     pacing: settings.pacing,
+                    pictures: card_pictures,
                 })
             })
         })
@@ -195,7 +202,7 @@ pub async fn run(
         .event_handler(refusal_watch.clone())
         .await
         .context("could not set up the Discord client")?;
-    let (store, catalog, limiter, schedules_changed) = poster_parts;
+    let (card_pictures, store, catalog, limiter, schedules_changed) = poster_parts;
     let gateway_limiter = Arc::clone(&limiter);
     let _metrics = crate::metrics::serve(
         settings.metrics,
@@ -215,7 +222,7 @@ pub async fn run(
     let poster = tokio::spawn(
         Poster::new(
             store,
-            DiscordSender::new(Arc::clone(&client.http), limiter, bot),
+            DiscordSender::new(Arc::clone(&client.http), limiter, bot, card_pictures),
             catalog,
             schedules_changed,
             settings.grace,

@@ -13,7 +13,9 @@ use super::buttons::{did_it_button, start_timer_button};
 use super::card::Card;
 use super::commands::team_card;
 use super::limiter::{Limiter, Route};
+use super::pictures::CardPictures;
 use super::reply::only_role;
+use super::upload::{Picture, WithPicture};
 use crate::domain::posting::{ChannelId, MessageId};
 use crate::poster::{Body, Outgoing, PostSender, SendError};
 
@@ -35,28 +37,63 @@ pub struct DiscordSender {
     limiter: Arc<Limiter>,
     /// Only the bot's own messages count as its posts.
     bot: serenity::UserId,
+    pictures: Arc<CardPictures>,
 }
 
 impl DiscordSender {
     /// `limiter` is the one the commands use, so that posts and replies share the global budget; `bot` is
-    /// the bot's user id (`ready.user.id`).
-    pub fn new(http: Arc<serenity::Http>, limiter: Arc<Limiter>, bot: serenity::UserId) -> Self {
-        Self { http, limiter, bot }
+    /// the bot's user id (`ready.user.id`); `pictures` are the ones the commands' cards show.
+    pub fn new(
+        http: Arc<serenity::Http>,
+        limiter: Arc<Limiter>,
+        bot: serenity::UserId,
+        pictures: Arc<CardPictures>,
+    ) -> Self {
+        Self {
+            http,
+            limiter,
+            bot,
+            pictures,
+        }
+    }
+
+    async fn post(
+        &self,
+        channel: serenity::ChannelId,
+        message: serenity::CreateMessage,
+    ) -> Result<MessageId, SendError> {
+        // The builder itself, not `Http::send_message`, so that its picture is uploaded with it.
+        let sent = self
+            .limiter
+            .send(Route::Global, || {
+                channel.send_message(self.http.as_ref(), message.clone())
+            })
+            .await
+            .map_err(send_error)?;
+        Ok(MessageId(sent.id.get()))
     }
 }
 
 impl PostSender for DiscordSender {
     async fn send(&self, post: &Outgoing<'_>) -> Result<MessageId, SendError> {
-        let channel = discord_id(post.channel.0, "channel")?;
-        let message = message_for(post)?;
-        let sent = self
-            .limiter
-            .send(Route::Global, || {
-                self.http.send_message(channel, Vec::new(), &message)
-            })
+        let channel: serenity::ChannelId = discord_id(post.channel.0, "channel")?;
+        let picture = match &post.body {
+            Body::Stretch(entry) => self.pictures.for_entry(entry).await,
+            Body::TeamSummary(_) => None,
+        };
+        match self
+            .post(channel, message_for(post, picture.as_ref())?)
             .await
-            .map_err(send_error)?;
-        Ok(MessageId(sent.id.get()))
+        {
+            // A channel that lets the bot post but not attach files (it was invited before cards had
+            // pictures) still gets its stretch, as the card alone. Nothing was created, so the nonce is
+            // still free.
+            Err(SendError::MissingPermissions) if picture.is_some() => {
+                tracing::warn!(channel = %channel, "no Attach Files permission: posting the card without its picture");
+                self.post(channel, message_for(post, None)?).await
+            }
+            sent => sent,
+        }
     }
 
     async fn find_post(
@@ -113,18 +150,27 @@ fn carries_key(footer: &str, post_key: &str) -> bool {
         .is_some_and(|rest| rest.ends_with(POST_KEY_SEPARATOR))
 }
 
-fn message_for(post: &Outgoing<'_>) -> Result<serenity::CreateMessage, SendError> {
+/// The post's message; `picture`, when there is one, is uploaded with it and shown in its card.
+fn message_for(
+    post: &Outgoing<'_>,
+    picture: Option<&Picture>,
+) -> Result<serenity::CreateMessage, SendError> {
     let role: Option<serenity::RoleId> = post
         .role
         .map(|role| discord_id(role.0, "role"))
         .transpose()?;
     // An explicit list, never serenity's default: `parse` stays empty, so neither @everyone nor a user
     // nor another role mentioned in a card can ping anyone.
-    let mut message = serenity::CreateMessage::new()
-        .embed(card_for(post).embed())
-        .allowed_mentions(only_role(role))
-        .nonce(serenity::Nonce::String(post.fire.nonce()))
-        .enforce_nonce(true);
+    let embed = card_for(post).embed();
+    let mut message = match picture {
+        Some(picture) => serenity::CreateMessage::new()
+            .embed(picture.on_embed(embed))
+            .with_picture(picture),
+        None => serenity::CreateMessage::new().embed(embed),
+    }
+    .allowed_mentions(only_role(role))
+    .nonce(serenity::Nonce::String(post.fire.nonce()))
+    .enforce_nonce(true);
     if let Body::Stretch(entry) = &post.body {
         // Timer and check-in right under the card: doing the stretch and saying so is one tap each.
         message = message.components(vec![serenity::CreateActionRow::Buttons(vec![
@@ -210,6 +256,7 @@ mod tests {
             Arc::new(http),
             Arc::new(Limiter::active()),
             serenity::UserId::new(fake.bot_user_id().get()),
+            Arc::new(CardPictures::default()),
         )
     }
 
@@ -365,6 +412,41 @@ mod tests {
             json!({"parse": [], "users": [], "roles": []})
         );
         fake.assert_no_violations();
+    }
+
+    #[tokio::test]
+    async fn a_channel_without_attach_files_gets_the_card_without_its_picture() {
+        let fake = fake().await;
+        let guild = fake.add_guild("Team");
+        let channel = fake.add_text_channel(guild, "no-files");
+        fake.deny_bot(channel, Permissions::ATTACH_FILES);
+        let catalog = catalog();
+        let post = Outgoing {
+            channel: ChannelId(channel.get()),
+            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
+            role: None,
+            fire: fire(3, "2027-03-15T08:00:00Z"),
+        };
+        assert!(sender(&fake).send(&post).await.is_ok());
+        let attempts: Vec<(u16, usize)> = fake
+            .requests()
+            .into_iter()
+            .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/messages"))
+            .map(|exchange| (exchange.status, exchange.parts.len()))
+            .collect();
+        assert_eq!(
+            attempts,
+            [(403, 2), (200, 0)],
+            "refused with its picture (payload_json and the file), then sent as JSON alone"
+        );
+        let messages = fake.messages(channel);
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0]["embeds"][0]["image"].is_null(),
+            "{}",
+            messages[0]
+        );
+        assert_eq!(messages[0]["nonce"], post.fire.nonce());
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
 use crate::discord::reply::{Answer, reply, respond};
 use crate::discord::timer::{self, Starter};
+use crate::discord::upload::WithPicture;
 use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
@@ -42,7 +43,7 @@ async fn show(
     name: String,
 ) -> Result<(), Error> {
     let entry = resolve(&ctx.data().catalog, &name)?;
-    reply(ctx, card_reply(entry)).await
+    reply(ctx, card_reply(ctx.data(), entry).await).await
 }
 
 /// Time a stretch step by step, in a message that follows along.
@@ -88,13 +89,18 @@ async fn timer(
     .await
 }
 
-/// A stretch's card with the button that times it.
-fn card_reply(entry: &Entry) -> poise::CreateReply {
-    poise::CreateReply::default()
-        .embed(Card::for_entry(entry).embed())
-        .components(vec![serenity::CreateActionRow::Buttons(vec![
-            start_timer_button(&entry.id),
-        ])])
+/// A stretch's card, with its picture, and the button that times it.
+async fn card_reply(data: &Data, entry: &Entry) -> poise::CreateReply {
+    let embed = Card::for_entry(entry).embed();
+    match data.pictures.for_entry(entry).await {
+        Some(picture) => poise::CreateReply::default()
+            .embed(picture.on_embed(embed))
+            .with_picture(&picture),
+        None => poise::CreateReply::default().embed(embed),
+    }
+    .components(vec![serenity::CreateActionRow::Buttons(vec![
+        start_timer_button(&entry.id),
+    ])])
 }
 
 /// A random stretch, optionally filtered.
@@ -114,7 +120,7 @@ async fn random(
         return Err(nothing_matches(&filters));
     }
     let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
-    reply(ctx, card_reply(matching[pick])).await
+    reply(ctx, card_reply(ctx.data(), matching[pick]).await).await
 }
 
 /// Browse the catalog, optionally filtered.

@@ -120,7 +120,7 @@ pub use crate::interactions::{
 };
 pub use crate::permissions::{Overwrite, OverwriteTarget, Permissions};
 pub use crate::ratelimit::{Limit, RateLimits, Scope as RateLimitScope};
-pub use crate::transcript::{Auth, Direction, Entry, Event, Exchange, Frame};
+pub use crate::transcript::{Auth, Direction, Entry, Event, Exchange, Frame, Part};
 pub use crate::validation::{Finding, FindingKind, Problem, default_spec_path};
 
 use crate::faults::Faults;
