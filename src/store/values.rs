@@ -116,3 +116,49 @@ pub(super) fn added_schedule(
         next_fire,
     }
 }
+
+/// The one reading of a schedule row, written once for both backends: `$column` is the backend's own
+/// reader of a named column (`rows::column`), which turns a bad value into an error naming its row.
+macro_rules! schedule_from_row {
+    ($row:expr, $id:expr, $column:ident) => {{
+        use $crate::domain::posting::{
+            ChannelId, GuildId, PostKind, PostingSchedule, RoleId, ScheduleId, UserId,
+        };
+        use $crate::domain::schedule::{Cadence, Schedule, Zone};
+        use $crate::store::values::{from_json, parse_instant, parse_pause};
+        let id = ScheduleId($id);
+        let owner = format!("schedule {id}");
+        let owner = owner.as_str();
+        Ok(PostingSchedule {
+            id,
+            guild: $column($row, owner, "guild_id", |text: String| {
+                text.parse().map(GuildId)
+            })?,
+            channel: $column($row, owner, "channel_id", |text: String| {
+                text.parse().map(ChannelId)
+            })?,
+            kind: $column($row, owner, "kind", |text: String| text.parse::<PostKind>())?,
+            schedule: Schedule::new(
+                $column($row, owner, "zone", |text: String| Zone::parse(&text))?,
+                $column($row, owner, "cadence", |text: String| {
+                    Cadence::from_storage_text(&text)
+                })?,
+            ),
+            role: $column($row, owner, "role_id", |text: Option<String>| {
+                text.map(|text| text.parse().map(RoleId)).transpose()
+            })?,
+            filters: $column($row, owner, "filters", from_json)?,
+            created_by: $column($row, owner, "created_by", |text: String| {
+                text.parse().map(UserId)
+            })?,
+            pause: $column($row, owner, "pause", |text: Option<String>| {
+                text.map(parse_pause).transpose()
+            })?,
+            rotation: $column($row, owner, "rotation", from_json)?,
+            next_fire: $column($row, owner, "next_fire", |seconds: Option<i64>| {
+                seconds.map(parse_instant).transpose()
+            })?,
+        })
+    }};
+}
+pub(super) use schedule_from_row;

@@ -9,12 +9,10 @@ use rusqlite::{Connection, Params, Row};
 use crate::domain::catalog::StretchId;
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
-    ChannelId, Claim, Fire, GuildId, MessageId, PostKind, PostRecord, PostingSchedule, RoleId,
-    ScheduleId, UserId,
+    ChannelId, Claim, Fire, GuildId, MessageId, PostRecord, PostingSchedule, ScheduleId, UserId,
 };
-use crate::domain::schedule::{Cadence, Schedule, Zone};
 use crate::domain::store::StoreError;
-use crate::store::values::{from_json, parse_day, parse_instant, parse_pause, post_state};
+use crate::store::values::{parse_day, parse_instant, post_state};
 
 /// Every schedule read goes through [`schedule_from_row`], which expects these columns.
 pub(super) const SELECT_SCHEDULES: &str = "SELECT id, guild_id, channel_id, kind, zone, cadence, \
@@ -69,42 +67,9 @@ pub(super) fn collect<T>(
 
 /// The one reading of a [`SELECT_SCHEDULES`] row.
 pub(super) fn schedule_from_row(row: &Row<'_>) -> Result<PostingSchedule, StoreError> {
-    let id = ScheduleId(row.get("id")?);
-    let owner = format!("schedule {id}");
-    let owner = owner.as_str();
-    Ok(PostingSchedule {
-        id,
-        guild: column(row, owner, "guild_id", |text: String| {
-            text.parse().map(GuildId)
-        })?,
-        channel: column(row, owner, "channel_id", |text: String| {
-            text.parse().map(ChannelId)
-        })?,
-        kind: column(row, owner, "kind", |text: String| text.parse::<PostKind>())?,
-        schedule: Schedule::new(
-            column(row, owner, "zone", |text: String| Zone::parse(&text))?,
-            column(row, owner, "cadence", |text: String| {
-                Cadence::from_storage_text(&text)
-            })?,
-        ),
-        role: column(row, owner, "role_id", |text: Option<String>| {
-            text.map(|text| text.parse().map(RoleId)).transpose()
-        })?,
-        filters: column(row, owner, "filters", from_json)?,
-        created_by: column(row, owner, "created_by", |text: String| {
-            text.parse().map(UserId)
-        })?,
-        pause: column(row, owner, "pause", |text: Option<String>| {
-            text.map(parse_pause).transpose()
-        })?,
-        rotation: column(row, owner, "rotation", from_json)?,
-        next_fire: column(row, owner, "next_fire", |seconds: Option<i64>| {
-            seconds.map(parse_instant).transpose()
-        })?,
-    })
+    crate::store::values::schedule_from_row!(row, row.get("id")?, column)
 }
 
-/// The one reading of a [`SELECT_POSTS`] row.
 pub(super) fn post_from_row(row: &Row<'_>) -> Result<PostRecord, StoreError> {
     let schedule = ScheduleId(row.get("schedule_id")?);
     let fire_at: i64 = row.get("fire_at")?;
