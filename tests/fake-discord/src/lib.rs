@@ -77,6 +77,7 @@
 
 pub mod chaos;
 pub mod commands;
+pub mod console;
 mod errors;
 pub mod faults;
 pub mod gateway;
@@ -129,6 +130,17 @@ use crate::openapi::Spec;
 use crate::ratelimit::Limiter;
 use crate::transcript::Transcript;
 use crate::world::{Timing, World};
+
+/// A stored message as [`FakeDiscord::all_messages`] gives it.
+#[derive(Clone, Debug)]
+pub struct StoredView {
+    pub id: MessageId,
+    pub channel: ChannelId,
+    /// Shown only to the member whose interaction it answers.
+    pub ephemeral: bool,
+    /// The message object as Discord would return it.
+    pub json: Value,
+}
 
 /// The environment variable naming a JSONL file the transcript is appended to.
 pub const TRANSCRIPT_ENV: &str = "FAKE_DISCORD_TRANSCRIPT";
@@ -611,6 +623,31 @@ impl FakeDiscord {
             .values()
             .filter(|m| !m.ephemeral)
             .count()
+    }
+
+    /// Every stored message, ephemeral ones included, oldest first: what a person watching the whole
+    /// fake, as the console does, gets to see.
+    pub fn all_messages(&self) -> Vec<StoredView> {
+        self.inner
+            .world()
+            .messages
+            .iter()
+            .map(|(id, m)| StoredView {
+                id: *id,
+                channel: m.channel,
+                ephemeral: m.ephemeral,
+                json: m.json.clone(),
+            })
+            .collect()
+    }
+
+    /// A channel's name, if the channel exists.
+    pub fn channel_name(&self, channel: ChannelId) -> Option<String> {
+        self.inner
+            .world()
+            .channel(channel)
+            .ok()
+            .map(|c| c.name.clone())
     }
 
     /// A message by id, ephemeral ones included.

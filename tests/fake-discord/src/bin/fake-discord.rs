@@ -1,178 +1,77 @@
-//! Runs a fake Discord to try the bot by hand: one guild, one channel, one member; prints where to
-//! point the bot, streams the transcript to stdout as JSON lines, and reads commands from stdin:
-//!
-//! ```text
-//! /stretch show name:cat-cow      alice runs a slash command (words without ':' are subcommands)
-//! click MESSAGE_ID CUSTOM_ID      alice clicks a button
-//! select MESSAGE_ID CUSTOM_ID v1 v2
-//! reconnect | drop | invalidate   gateway faults
-//! quit
-//! ```
+//! Runs a fake Discord to try the bot by hand: one server with two channels and two members, a
+//! console to act as them (type `help`), and the bot's messages rendered as text. The raw transcript
+//! goes to a file (`--transcript FILE`, or one in the temporary directory).
 //!
 //! `--tls` also serves HTTPS for discord.com and prints the test CA.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use fake_discord::{
-    ChannelId, FakeDiscord, GuildId, Interaction, InvokeError, MessageId, Opt, Options,
-    Permissions, UserId, opt, sub,
-};
-use serde_json::Value;
+use fake_discord::console::{Console, Flow};
+use fake_discord::{FakeDiscord, Options};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tls = std::env::args().any(|a| a == "--tls");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tls = args.iter().any(|a| a == "--tls");
+    let transcript = match args.iter().position(|a| a == "--transcript") {
+        Some(i) => PathBuf::from(args.get(i + 1).ok_or("--transcript needs a file name")?),
+        None => std::env::temp_dir().join("fake-discord-transcript.jsonl"),
+    };
     let fake = FakeDiscord::start(Options {
         tls,
+        transcript_path: Some(transcript.clone()),
         ..Options::default()
     })
     .await?;
-    let guild = fake.add_guild("Team");
-    let channel = fake.add_text_channel(guild, "wellness");
-    let alice = fake.add_member(guild, "alice", Permissions::empty());
-    eprintln!("fake-discord is up");
-    eprintln!(
-        "  API base (serenity HttpBuilder::proxy): {}",
-        fake.api_base()
-    );
-    eprintln!(
-        "  gateway:                                {}",
-        fake.gateway_url()
-    );
-    eprintln!("  bot token:                              {}", fake.token());
-    eprintln!(
-        "  application id:                         {}",
+    let mut console = Console::start(&fake);
+    emit("fake-discord is up. Start the bot in another terminal with:");
+    emit(&format!(
+        "  STRETCHBOT_DISCORD_API_BASE={} DISCORD_TOKEN={} cargo run -- run",
+        fake.api_base(),
+        fake.token()
+    ));
+    emit(&format!(
+        "  (gateway {}, application id {})",
+        fake.gateway_url(),
         fake.application_id()
-    );
-    eprintln!("  guild {guild}, channel #wellness {channel}, member alice {alice}");
+    ));
     if let (Some(addr), Some(pem)) = (fake.tls_addr(), fake.ca_pem()) {
-        eprintln!("  HTTPS for discord.com at {addr}; trust this CA:\n{pem}");
+        emit(&format!(
+            "  HTTPS for discord.com at {addr}; trust this CA:\n{pem}"
+        ));
     }
-    eprintln!(
-        "type /command sub option:value, click MESSAGE_ID CUSTOM_ID, select MESSAGE_ID CUSTOM_ID VALUES…, reconnect, drop, invalidate, quit"
+    emit(&format!("Transcript: {}", transcript.display()));
+    emit(
+        "You are alice (Manage Server) in #wellness of the server \"Team\"; bob is a member. Type help.",
     );
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut printed = 0;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                for entry in fake.transcript().into_iter().skip(printed) {
-                    println!("{}", serde_json::to_string(&entry)?);
-                    printed += 1;
-                }
-            }
+            _ = tick.tick() => console.poll(),
             line = lines.next_line() => {
                 let Some(line) = line? else { break };
-                let at = Target { guild, channel, member: alice };
-                match run(&fake, at, line.trim()).await {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => eprintln!("! {e}"),
+                match console.execute(line.trim()).await {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Quit) => break,
+                    Err(e) => emit(&format!("! {e}")),
                 }
             }
         }
+        for line in console.take_output() {
+            emit(&line);
+        }
     }
+    drop(console);
     fake.shutdown().await;
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-struct Target {
-    guild: GuildId,
-    channel: ChannelId,
-    member: UserId,
-}
-
-/// Runs one stdin command; false to quit.
-async fn run(
-    fake: &FakeDiscord,
-    at: Target,
-    line: &str,
-) -> Result<bool, Box<dyn std::error::Error>> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    match words.as_slice() {
-        [] => {}
-        ["quit" | "exit"] => return Ok(false),
-        ["reconnect"] => report("RECONNECT", fake.reconnect_gateway().await),
-        ["drop"] => report("connection drop", fake.drop_gateway().await),
-        ["invalidate"] => report("INVALID_SESSION", fake.invalidate_session(false).await),
-        ["click", message, custom_id] => {
-            let message = MessageId::new(message.parse()?);
-            watch(
-                fake.click_button(at.guild, at.channel, at.member, message, custom_id)
-                    .await,
-            );
-        }
-        ["select", message, custom_id, values @ ..] => {
-            let message = MessageId::new(message.parse()?);
-            watch(
-                fake.select(at.guild, at.channel, at.member, message, custom_id, values)
-                    .await,
-            );
-        }
-        [command, rest @ ..] if command.starts_with('/') => {
-            watch(
-                fake.invoke_command(
-                    at.guild,
-                    at.channel,
-                    at.member,
-                    &command[1..],
-                    parse_options(rest),
-                )
-                .await,
-            );
-        }
-        _ => eprintln!("? {line}"),
-    }
-    Ok(true)
-}
-
-fn report(what: &str, sent: bool) {
-    eprintln!(
-        "{what} {}",
-        if sent {
-            "sent"
-        } else {
-            "not sent: the bot is not connected"
-        }
-    );
-}
-
-/// Prints the bot's first response to an interaction when it comes (in the background).
-fn watch(result: Result<Interaction, InvokeError>) {
-    match result {
-        Ok(interaction) => {
-            tokio::spawn(async move {
-                match interaction.wait_response(Duration::from_secs(5)).await {
-                    Ok(response) => eprintln!(
-                        "< bot answered interaction {}: {response}",
-                        interaction.id()
-                    ),
-                    Err(e) => eprintln!("! {e}"),
-                }
-            });
-        }
-        Err(e) => eprintln!("! {e}"),
-    }
-}
-
-/// `show name:cat-cow count:3` → subcommand `show` holding `name` and `count`; values are JSON when
-/// they parse as JSON (numbers, booleans), strings otherwise.
-fn parse_options(words: &[&str]) -> Vec<Opt> {
-    match words.split_first() {
-        None => vec![],
-        Some((word, rest)) => match word.split_once(':') {
-            None => vec![sub(word, parse_options(rest))],
-            Some((name, value)) => {
-                let value = serde_json::from_str::<Value>(value)
-                    .unwrap_or_else(|_| Value::String(value.to_owned()));
-                std::iter::once(opt(name, value))
-                    .chain(parse_options(rest))
-                    .collect()
-            }
-        },
-    }
+/// Prints a line; a closed stdout (the console piped into `head`) loses the line, never the fake.
+fn emit(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
