@@ -1,61 +1,87 @@
-//! The picture a stretch card carries (`render::card_picture`: the entry's GIF when it moves, else its
-//! first pose), as an upload, rendered once per entry and kept for the life of the process. A GIF takes
-//! a few hundred milliseconds to draw, too long to repeat on every card and post; and keeping the first
-//! rendering makes a post retried after a 5xx upload the very same bytes it tried before.
+//! The pictures the bot uploads, each drawn once and kept for the life of the process: the one a stretch
+//! card carries (`render::card_picture`: the entry's GIF when it moves, else its first pose), and the
+//! still of each pose a timer step shows. A GIF takes a few hundred milliseconds to draw, too long to
+//! repeat on every card and post; and keeping the first rendering makes a post retried after a 5xx upload
+//! the very same bytes it tried before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::upload::{Format, Picture};
 use crate::domain::catalog::Entry;
+use crate::domain::timer_plan::StepPicture;
 use crate::render;
 
-/// Card pictures by entry id. `None` for an entry whose picture could not be made: its cards go out
-/// without one (and the reason is logged once) rather than not at all.
+/// Which picture of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Drawing {
+    Card,
+    Pose(usize),
+}
+
+/// Pictures by entry id and drawing. `None` for a picture that could not be made: its message goes
+/// out without one (and the reason is logged once) rather than not at all.
 #[derive(Default)]
 pub struct CardPictures {
-    rendered: Mutex<HashMap<String, Option<Picture>>>,
+    rendered: Mutex<HashMap<(String, Drawing), Option<Picture>>>,
 }
 
 impl CardPictures {
     /// The picture for `entry`'s card, drawn off the async runtime the first time it is asked for.
     pub async fn for_entry(&self, entry: &Entry) -> Option<Picture> {
-        let id = entry.id.to_string();
-        if let Some(known) = self.known(&id) {
+        self.get(entry, Drawing::Card).await
+    }
+
+    /// The picture a timer step of `entry` shows; its animation is the card's.
+    pub async fn for_step(&self, entry: &Entry, picture: StepPicture) -> Option<Picture> {
+        match picture {
+            StepPicture::Animation => self.get(entry, Drawing::Card).await,
+            StepPicture::Pose(index) => self.get(entry, Drawing::Pose(index)).await,
+        }
+    }
+
+    async fn get(&self, entry: &Entry, drawing: Drawing) -> Option<Picture> {
+        let key = (entry.id.to_string(), drawing);
+        if let Some(known) = self.known(&key) {
             return known;
         }
         let owned = entry.clone();
-        // Two cards asking at once may both draw it; rendering is deterministic, so either copy is fine.
-        let picture = match tokio::task::spawn_blocking(move || upload(&owned)).await {
+        // Two messages asking at once may both draw it; rendering is deterministic, so either copy is
+        // fine.
+        let picture = match tokio::task::spawn_blocking(move || upload(&owned, drawing)).await {
             Ok(Ok(picture)) => Some(picture),
             Ok(Err(reason)) => {
-                tracing::warn!(stretch = %id, %reason, "the card goes out without its picture");
+                tracing::warn!(stretch = %key.0, %reason, "the message goes out without its picture");
                 None
             }
             Err(join) => {
-                tracing::warn!(stretch = %id, reason = %join, "drawing the card's picture failed");
+                tracing::warn!(stretch = %key.0, reason = %join, "drawing a picture failed");
                 return None;
             }
         };
         self.rendered
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(id, picture.clone());
+            .insert(key, picture.clone());
         picture
     }
 
-    fn known(&self, id: &str) -> Option<Option<Picture>> {
+    fn known(&self, key: &(String, Drawing)) -> Option<Option<Picture>> {
         self.rendered
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(id)
+            .get(key)
             .cloned()
     }
 }
 
-/// `entry`'s card picture as Discord will get it, or why there is none.
-fn upload(entry: &Entry) -> Result<Picture, String> {
-    let drawn = render::card_picture(entry).map_err(|error| error.to_string())?;
+/// One of `entry`'s pictures as Discord will get it, or why there is none.
+fn upload(entry: &Entry, drawing: Drawing) -> Result<Picture, String> {
+    let drawn = match drawing {
+        Drawing::Card => render::card_picture(entry),
+        Drawing::Pose(index) => render::pose_picture(entry, index),
+    }
+    .map_err(|error| error.to_string())?;
     let (stem, format) = match drawn.file_name.rsplit_once('.') {
         Some((stem, "gif")) => (stem, Format::Gif),
         Some((stem, "png")) => (stem, Format::Png),

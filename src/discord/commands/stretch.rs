@@ -77,12 +77,13 @@ async fn timer(
         starter,
         entry,
         &pacing,
-        |embed, components| {
+        |embed, components, picture| {
             reply(
                 ctx,
                 poise::CreateReply::default()
                     .embed(embed)
-                    .components(components),
+                    .components(components)
+                    .with_picture_if_any(picture.as_ref()),
             )
         },
     )
