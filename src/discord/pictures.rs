@@ -2,13 +2,14 @@
 //! card carries (`render::card_picture`: the entry's GIF when it moves, else its first pose), and the
 //! still of each pose a timer step shows. A GIF takes a few hundred milliseconds to draw, too long to
 //! repeat on every card and post; and keeping the first rendering makes a post retried after a 5xx upload
-//! the very same bytes it tried before.
+//! the very same bytes it tried before. [`CardPictures::prepare`] draws them all once the catalog is
+//! loaded, in the background, so that no member waits for the first card of an entry.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::upload::{Format, Picture};
-use crate::domain::catalog::Entry;
+use crate::domain::catalog::{Catalog, Entry};
 use crate::domain::timer_plan::StepPicture;
 use crate::render;
 
@@ -38,6 +39,29 @@ impl CardPictures {
             StepPicture::Animation => self.get(entry, Drawing::Card).await,
             StepPicture::Pose(index) => self.get(entry, Drawing::Pose(index)).await,
         }
+    }
+
+    /// Draws every entry's card picture, then every pose's still, one at a time on the blocking pool
+    /// (the drawing stays off the runtime's workers, and at most one of two cores is busy with it).
+    /// A message that asks meanwhile draws what it needs itself.
+    pub fn prepare(self: &Arc<Self>, catalog: Arc<Catalog>) -> tokio::task::JoinHandle<()> {
+        let pictures = Arc::clone(self);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            for entry in catalog.entries() {
+                pictures.get(entry, Drawing::Card).await;
+            }
+            for entry in catalog.entries() {
+                for index in 0..entry.illustration.poses.len() {
+                    pictures.get(entry, Drawing::Pose(index)).await;
+                }
+            }
+            tracing::info!(
+                entries = catalog.len(),
+                took_ms = started.elapsed().as_millis() as u64,
+                "every picture is drawn"
+            );
+        })
     }
 
     async fn get(&self, entry: &Entry, drawing: Drawing) -> Option<Picture> {
@@ -115,5 +139,31 @@ mod tests {
             std::ptr::eq(first.bytes(), again.bytes()),
             "kept, not drawn again"
         );
+    }
+
+    #[tokio::test]
+    async fn prepare_draws_every_picture_before_anyone_asks() {
+        let catalog = Arc::new(
+            Catalog::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap(),
+        );
+        let pictures = Arc::new(CardPictures::default());
+        pictures.prepare(Arc::clone(&catalog)).await.unwrap();
+        for entry in catalog.entries() {
+            let id = entry.id.to_string();
+            let card = pictures.known(&(id.clone(), Drawing::Card));
+            assert!(
+                matches!(card, Some(Some(_))),
+                "{id}'s card picture is drawn"
+            );
+            for index in 0..entry.illustration.poses.len() {
+                let still = pictures.known(&(id.clone(), Drawing::Pose(index)));
+                let drawn = render::pose_picture(entry, index).unwrap();
+                assert_eq!(
+                    still.flatten().map(|p| p.bytes().to_vec()),
+                    Some(drawn.bytes),
+                    "{id} pose {index}"
+                );
+            }
+        }
     }
 }
