@@ -76,13 +76,9 @@ impl DiscordScreen {
 impl Screen for DiscordScreen {
     async fn show(&self, frame: &TimerRun) -> Result<(), ShowError> {
         let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let wanted = frame.current().picture;
-        let picture = match wanted {
-            Some(wanted) => self.pictures.for_step(&self.entry, wanted).await,
-            None => None,
-        };
-        // A picture that could not be drawn is not on the message either.
-        let wanted = wanted.filter(|_| picture.is_some());
+        let (wanted, picture) = step_picture(&self.pictures, &self.entry, frame)
+            .await
+            .unzip();
         let view = TimerView::new(
             frame,
             &self.entry.name,
@@ -122,6 +118,17 @@ impl Screen for DiscordScreen {
     }
 }
 
+/// The picture `run`'s current step shows, with which one it is; `None` when it has none, or it could
+/// not be drawn (then the message has none either).
+async fn step_picture(
+    pictures: &CardPictures,
+    entry: &Entry,
+    run: &TimerRun,
+) -> Option<(StepPicture, Picture)> {
+    let which = run.current().picture?;
+    Some((which, pictures.for_step(entry, which).await?))
+}
+
 fn is_gone(error: &serenity::Error) -> bool {
     matches!(
         error,
@@ -140,9 +147,8 @@ pub struct Starter {
 }
 
 /// Starts a timer for `entry`: checks its length and the limits, shows the first step through
-/// `respond` (the reply to the starting interaction), then lets it run.
-/// `respond` gets the first step's embed (showing its picture, when there is one), buttons and picture
-/// to upload.
+/// `respond` (the reply to the starting interaction: the step's embed, showing its picture when there
+/// is one, its buttons, and the picture to upload), then lets it run.
 pub async fn start<F, Fut>(
     data: &Data,
     http: Arc<serenity::Http>,
@@ -174,13 +180,8 @@ where
         .map_err(|error| Error::User(start_refusal(error)))?;
     let run = TimerRun::start(Arc::new(plan), data.now());
     let view = TimerView::new(&run, &entry.name, entry.caution.as_deref(), starter.member);
-    let first = run.current().picture;
-    let picture = match first {
-        Some(first) => data.pictures.for_step(entry, first).await,
-        None => None,
-    };
+    let (shown, picture) = step_picture(&data.pictures, entry, &run).await.unzip();
     let embed = showing(view.embed(), picture.as_ref());
-    let shown = first.filter(|_| picture.is_some());
     // Dropping the reservation on failure frees the member's place.
     respond(embed, buttons(&run, reservation.id(), &entry.id), picture).await?;
     let screen = DiscordScreen {
