@@ -355,6 +355,7 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
         clock: clock()?,
         pacing: crate::domain::timer_plan::PlanSettings::default(),
+        prepare_pictures: true,
         shards: match std::env::var(SHARDS_VARIABLE) {
             Ok(shards) if !shards.trim().is_empty() => discord::Shards::parse_env(&shards)
                 .map_err(|err| InputError(format!("{SHARDS_VARIABLE} `{shards}`: {err}")))?,

@@ -18,7 +18,8 @@
 //! - [`discord`]: the Discord adapter (serenity + poise): connection and gateway shards, slash commands
 //!   and the answers to their buttons (`/stats` and "I did it" among them), replies and the mention policy (`reply`), button
 //!   ids and the shared buttons (`buttons`), cards, the poster's sender, pictures as uploads
-//!   ([`discord::upload`]), and each card's picture drawn once per entry ([`discord::pictures`]).
+//!   ([`discord::upload`]), and each picture (a card's, a timer step's) drawn once
+//!   ([`discord::pictures`]).
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
 //!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a

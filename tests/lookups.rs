@@ -5,7 +5,7 @@ mod support;
 
 use fake_discord::{Direction, Event, Fault, MessageId, RateLimitScope, Scope, focused, opt, sub};
 use serde_json::Value;
-use stretchbot::domain::catalog::{SAFETY_LINE, Vocabulary};
+use stretchbot::domain::catalog::{Difficulty, SAFETY_LINE, Vocabulary};
 use support::{Mode, TestApp, WAIT, spawn_app};
 
 /// Discord's EPHEMERAL message flag.
@@ -318,6 +318,72 @@ async fn list_pages_with_buttons() {
             .unwrap()
             .ends_with("(2 of 3)"),
         "{update}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_list_page_of_one_entry_carries_its_picture_and_a_page_of_several_none() {
+    let app = spawn_app(Mode::Proxy).await;
+    let advanced: Vec<_> = app
+        .catalog
+        .entries()
+        .iter()
+        .filter(|entry| entry.difficulty == Difficulty::Advanced)
+        .collect();
+    let [only] = advanced[..] else {
+        panic!("the catalog has one advanced entry: {advanced:?}");
+    };
+    let drawn = stretchbot::render::card_picture(only).unwrap();
+    let advanced_choice = Difficulty::ALL
+        .iter()
+        .position(|difficulty| *difficulty == only.difficulty)
+        .unwrap();
+    let interaction = app
+        .fake
+        .invoke_command(
+            app.guild,
+            app.channel,
+            app.member,
+            "stretch",
+            [sub("list", [opt("difficulty", advanced_choice)])],
+        )
+        .await
+        .unwrap();
+    let reply = interaction.wait_response(WAIT).await.unwrap();
+    assert_eq!(
+        reply["data"]["embeds"][0]["image"]["url"],
+        format!("attachment://{}", drawn.file_name),
+        "{reply}"
+    );
+    let upload = app
+        .fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|request| request.path.ends_with("/callback"))
+        .expect("the list's reply");
+    let files: Vec<_> = upload
+        .parts
+        .iter()
+        .filter(|part| part.name.as_deref() != Some("payload_json"))
+        .map(|part| (part.filename.clone(), part.size))
+        .collect();
+    assert_eq!(files, [(Some(drawn.file_name.clone()), drawn.bytes.len())]);
+    let message = interaction.original_message().expect("the list message");
+    let image = message["embeds"][0]["image"]["url"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        image.ends_with(&format!("/{}", drawn.file_name)),
+        "{message}"
+    );
+
+    let several = run_command(&app, "list", vec![]).await;
+    assert!(
+        several["data"]["embeds"][0].get("image").is_none(),
+        "{several}"
     );
     app.fake.assert_no_violations();
     app.stop().await;

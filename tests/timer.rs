@@ -9,7 +9,7 @@ use fake_discord::{
     Fault, Interaction, MessageId, Permissions, RateLimitScope, ResponseKind, opt, sub,
 };
 use serde_json::Value;
-use stretchbot::domain::timer_plan::{TimerPlan, plan};
+use stretchbot::domain::timer_plan::{StepPicture, TimedStep, TimerPlan, plan};
 use support::{
     Mode, Setup, TestApp, WAIT, assert_pings_nobody, quick_pacing, quick_timer_catalog,
     spawn_app_with,
@@ -206,6 +206,113 @@ async fn a_timer_shows_every_step_in_order_with_its_labels_and_one_edit_per_step
     }
     // The timer names its starter on every step and at the finish, and pings nobody.
     assert_pings_nobody(&app.fake);
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+/// The file name of the picture `step` shows, as the bot uploads it.
+fn picture_file(app: &TestApp, step: &TimedStep) -> String {
+    let entry = app.catalog.get("quick-twist").unwrap();
+    match step
+        .picture
+        .expect("every step of the fixture has a picture")
+    {
+        StepPicture::Pose(index) => {
+            format!("quick-twist-{}.png", entry.illustration.poses[index].name)
+        }
+        StepPicture::Animation => "quick-twist.gif".to_owned(),
+    }
+}
+
+/// The `files[n]` parts of a request, by filename.
+fn uploaded_files(exchange: &fake_discord::Exchange) -> Vec<String> {
+    exchange
+        .parts
+        .iter()
+        .filter(|part| {
+            part.name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("files["))
+        })
+        .map(|part| part.filename.clone().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_step_shows_its_pose_and_uploads_it_only_when_the_pose_changes() {
+    let app = quick_app().await;
+    let plan = quick_plan(&app);
+    let files: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|step| picture_file(&app, step))
+        .collect();
+    let changes = files.windows(2).filter(|pair| pair[0] != pair[1]).count();
+    assert!(
+        changes >= 2 && changes < plan.steps.len() - 1,
+        "the fixture changes pose on some steps and keeps it on others: {files:?}"
+    );
+
+    let timer = start_timer(&app, app.member, "quick-twist").await;
+    wait_until_done(&app, &timer, &plan).await;
+
+    // The first step arrives with its picture, uploaded with the reply and shown by its embed.
+    let requests = app.fake.requests();
+    let reply = requests
+        .iter()
+        .find(|exchange| exchange.method == "POST" && exchange.path.contains("/callback"))
+        .expect("the timer's reply");
+    assert_eq!(uploaded_files(reply), [files[0].as_str()]);
+    let body = reply.body.as_ref().expect("payload_json");
+    assert_eq!(
+        body["data"]["embeds"][0]["image"]["url"],
+        format!("attachment://{}", files[0])
+    );
+
+    // Then one edit per step: an upload where the pose changes, none where it stays.
+    let edits: Vec<_> = requests
+        .iter()
+        .filter(|exchange| exchange.method == "PATCH" && exchange.path.contains("/webhooks/"))
+        .collect();
+    assert_eq!(
+        edits.len(),
+        plan.steps.len() - 1,
+        "one edit per step change"
+    );
+    for (index, edit) in edits.iter().enumerate() {
+        let (before, now) = (&files[index], &files[index + 1]);
+        let body = edit.body.as_ref().expect("a JSON body");
+        assert_eq!(
+            body["embeds"][0]["image"]["url"],
+            format!("attachment://{now}"),
+            "step {} names its picture",
+            index + 1
+        );
+        if before == now {
+            assert!(
+                uploaded_files(edit).is_empty(),
+                "step {}: no re-upload",
+                index + 1
+            );
+            assert!(body.get("attachments").is_none(), "keeps the file: {body}");
+        } else {
+            assert_eq!(uploaded_files(edit), [now.as_str()], "step {}", index + 1);
+            assert_eq!(
+                body["attachments"].as_array().map(Vec::len),
+                Some(1),
+                "{body}"
+            );
+        }
+    }
+
+    // Every frame the member saw shows its step's picture, and the message holds only that one.
+    for (frame, file) in frames(&timer).iter().zip(&files) {
+        let url = frame["embeds"][0]["image"]["url"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(url.ends_with(&format!("/{file}")), "{url} shows {file}");
+        assert_eq!(frame["attachments"], serde_json::json!([]), "{frame}");
+    }
     app.fake.assert_no_violations();
     app.stop().await;
 }

@@ -112,6 +112,10 @@ pub struct Settings {
     pub shards: Shards,
     /// Where to serve metrics and health checks; `None` serves nothing.
     pub metrics: Option<std::net::SocketAddr>,
+    /// Draw every picture in the background at start ([`pictures::CardPictures::prepare`]), so no
+    /// member waits for one; off, each is drawn when first needed (tests that never look at pictures
+    /// spare their cores).
+    pub prepare_pictures: bool,
 }
 
 /// Runs the bot until `shutdown` resolves (or the gateway fails for good).
@@ -144,6 +148,10 @@ pub async fn run(
     // Once per application, not per shard or process: only the process running shard 0 does it.
     let first_shard = settings.shards.runs_first_shard();
     let card_pictures = Arc::new(pictures::CardPictures::default());
+    if settings.prepare_pictures {
+        // Detached: it ends by itself, and a message that comes first draws its own picture.
+        let _drawing = card_pictures.prepare(Arc::clone(&catalog));
+    }
     let poster_parts = (
         Arc::clone(&card_pictures),
         store.clone(),

@@ -8,6 +8,12 @@
 //! interaction's token lasts 15 minutes; a control click is answered with a deferred update and hands the
 //! timer that click's fresh token. So the token a timer edits with is never older than the plan's
 //! running time, and plans longer than [`MAX_PLAN_S`] are refused up front, with the reason.
+//!
+//! The message shows the picture of the current step (`TimedStep::picture`), uploaded with the edit
+//! that first shows it: still one `PATCH` per change, as `multipart/form-data` whose `attachments` lists
+//! only the new file, so Discord drops the one before. An edit whose step shows the same picture
+//! uploads nothing and leaves `attachments` out, which keeps the message's file, and its embed names
+//! that file again.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -18,11 +24,13 @@ use serenity::Builder as _;
 use super::buttons::{TIMER_CONTROL, did_it_button, start_timer_button};
 use super::card::truncate;
 use super::limiter::{Limiter, Route};
+use super::pictures::CardPictures;
 use super::reply::{Answer, no_pings, respond};
+use super::upload::{Picture, WithPicture, showing};
 use super::{Data, Error};
 use crate::domain::catalog::{Entry, SAFETY_LINE, StretchId, duration_in_words};
 use crate::domain::posting::{ChannelId, UserId};
-use crate::domain::timer_plan::{PlanSettings, StepKind, plan};
+use crate::domain::timer_plan::{PlanSettings, StepKind, StepPicture, plan};
 use crate::domain::timer_run::{Action, Ending, MAX_PAUSE, Status, TimerRun};
 use crate::timer::{Screen, ShowError, StartError, TimerId, Timers};
 
@@ -47,10 +55,11 @@ pub struct DiscordScreen {
     limiter: Arc<Limiter>,
     token: Mutex<String>,
     id: TimerId,
-    stretch: StretchId,
-    name: String,
-    caution: Option<String>,
+    entry: Entry,
     owner: UserId,
+    pictures: Arc<CardPictures>,
+    /// The picture the message has now; `None` when it has none.
+    shown: Mutex<Option<StepPicture>>,
 }
 
 impl DiscordScreen {
@@ -58,16 +67,34 @@ impl DiscordScreen {
     fn refresh_token(&self, token: &str) {
         *self.token.lock().unwrap_or_else(|e| e.into_inner()) = token.to_owned();
     }
+
+    fn shown(&self) -> std::sync::MutexGuard<'_, Option<StepPicture>> {
+        self.shown.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Screen for DiscordScreen {
     async fn show(&self, frame: &TimerRun) -> Result<(), ShowError> {
         let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let view = TimerView::new(frame, &self.name, self.caution.as_deref(), self.owner);
-        let edit = serenity::EditInteractionResponse::new()
-            .embed(view.embed())
+        let (wanted, picture) = step_picture(&self.pictures, &self.entry, frame)
+            .await
+            .unzip();
+        let view = TimerView::new(
+            frame,
+            &self.entry.name,
+            self.entry.caution.as_deref(),
+            self.owner,
+        );
+        let mut edit = serenity::EditInteractionResponse::new()
+            .embed(showing(view.embed(), picture.as_ref()))
             .allowed_mentions(no_pings())
-            .components(buttons(frame, self.id, &self.stretch));
+            .components(buttons(frame, self.id, &self.entry.id));
+        if wanted != *self.shown() {
+            edit = match &picture {
+                Some(picture) => edit.with_picture(picture),
+                None => edit.clear_attachments(),
+            };
+        }
         let result = self
             .limiter
             .send(Route::InteractionCallback, || {
@@ -75,7 +102,10 @@ impl Screen for DiscordScreen {
             })
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                *self.shown() = wanted;
+                Ok(())
+            }
             Err(error) if is_gone(&error) => {
                 tracing::info!(%error, "a timer's message is gone; the timer ends");
                 Err(ShowError::Gone)
@@ -86,6 +116,17 @@ impl Screen for DiscordScreen {
             }
         }
     }
+}
+
+/// The picture `run`'s current step shows, with which one it is; `None` when it has none, or it could
+/// not be drawn (then the message has none either).
+async fn step_picture(
+    pictures: &CardPictures,
+    entry: &Entry,
+    run: &TimerRun,
+) -> Option<(StepPicture, Picture)> {
+    let which = run.current().picture?;
+    Some((which, pictures.for_step(entry, which).await?))
 }
 
 fn is_gone(error: &serenity::Error) -> bool {
@@ -106,7 +147,8 @@ pub struct Starter {
 }
 
 /// Starts a timer for `entry`: checks its length and the limits, shows the first step through
-/// `respond` (the reply to the starting interaction), then lets it run.
+/// `respond` (the reply to the starting interaction: the step's embed, showing its picture when there
+/// is one, its buttons, and the picture to upload), then lets it run.
 pub async fn start<F, Fut>(
     data: &Data,
     http: Arc<serenity::Http>,
@@ -116,7 +158,7 @@ pub async fn start<F, Fut>(
     respond: F,
 ) -> Result<(), Error>
 where
-    F: FnOnce(serenity::CreateEmbed, Vec<serenity::CreateActionRow>) -> Fut,
+    F: FnOnce(serenity::CreateEmbed, Vec<serenity::CreateActionRow>, Option<Picture>) -> Fut,
     Fut: Future<Output = Result<(), Error>>,
 {
     let plan = plan(entry, pacing);
@@ -137,19 +179,20 @@ where
         )
         .map_err(|error| Error::User(start_refusal(error)))?;
     let run = TimerRun::start(Arc::new(plan), data.now());
-    let caution = entry.caution.clone();
-    let view = TimerView::new(&run, &entry.name, caution.as_deref(), starter.member);
+    let view = TimerView::new(&run, &entry.name, entry.caution.as_deref(), starter.member);
+    let (shown, picture) = step_picture(&data.pictures, entry, &run).await.unzip();
+    let embed = showing(view.embed(), picture.as_ref());
     // Dropping the reservation on failure frees the member's place.
-    respond(view.embed(), buttons(&run, reservation.id(), &entry.id)).await?;
+    respond(embed, buttons(&run, reservation.id(), &entry.id), picture).await?;
     let screen = DiscordScreen {
         http,
         limiter: Arc::clone(&data.limiter),
         token: Mutex::new(starter.token),
         id: reservation.id(),
-        stretch: entry.id.clone(),
-        name: entry.name.clone(),
-        caution,
+        entry: entry.clone(),
         owner: starter.member,
+        pictures: Arc::clone(&data.pictures),
+        shown: Mutex::new(shown),
     };
     reservation.launch(run, Arc::new(screen));
     Ok(())
@@ -192,7 +235,7 @@ pub async fn on_start_click(
         starter,
         entry,
         &data.pacing,
-        |embed, components| {
+        |embed, components, picture| {
             respond(
                 ctx,
                 data,
@@ -200,7 +243,8 @@ pub async fn on_start_click(
                 Answer::Message(
                     serenity::CreateInteractionResponseMessage::new()
                         .embed(embed)
-                        .components(components),
+                        .components(components)
+                        .with_picture_if_any(picture.as_ref()),
                 ),
             )
         },
@@ -241,7 +285,7 @@ pub async fn on_control_click(
                         handle.owner
                     ))
                     .components(vec![serenity::CreateActionRow::Buttons(vec![
-                        start_timer_button(&handle.screen.stretch),
+                        start_timer_button(&handle.screen.entry.id),
                     ])])
                     .ephemeral(true),
             ),

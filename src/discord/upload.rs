@@ -107,10 +107,26 @@ impl Picture {
     }
 }
 
+/// `embed` showing `picture` as its image when there is one.
+pub fn showing(embed: serenity::CreateEmbed, picture: Option<&Picture>) -> serenity::CreateEmbed {
+    match picture {
+        Some(picture) => picture.on_embed(embed),
+        None => embed,
+    }
+}
+
 /// A message builder that can upload a picture with its message. On an edit, the picture replaces the
 /// message's earlier files (Discord keeps only the attachments an edit lists).
 pub trait WithPicture: Sized {
     fn with_picture(self, picture: &Picture) -> Self;
+
+    /// The builder with `picture` when there is one, else as it is.
+    fn with_picture_if_any(self, picture: Option<&Picture>) -> Self {
+        match picture {
+            Some(picture) => self.with_picture(picture),
+            None => self,
+        }
+    }
 }
 
 impl WithPicture for serenity::CreateMessage {

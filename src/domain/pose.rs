@@ -262,6 +262,10 @@ pub struct Illustration {
     pub step_poses: Vec<usize>,
     /// Indexes in `poses` an animation eases through, back to the first; empty for a still stretch.
     pub motion: Vec<usize>,
+    /// The pose a timer shows while the member holds or moves through the reps, for the left side and
+    /// the right (the same pose twice unless the entry is done per side); `None` when the content names
+    /// none (see [`crate::domain::timer_plan::StepPicture`] for what the timer shows then).
+    pub work: Option<[usize; 2]>,
     pub props: Vec<Prop>,
 }
 

@@ -1,12 +1,13 @@
 //! The guided timer's script: one entry turned into a list of timed steps (get ready, read the instructions,
 //! hold or move through each rep, switch sides, rest between sets, finish), with every start time and the
-//! total known before the timer starts.
+//! total known before the timer starts, and the picture each step shows.
 
 use std::fmt;
 
 use crate::domain::catalog::{
     Amount, Dose, Entry, Equipment, StretchId, Vocabulary, duration_in_words,
 };
+use crate::domain::pose::Illustration;
 
 /// How a member likes their timer paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +123,67 @@ pub struct TimedStep {
     pub set: Option<Count>,
     pub starts_at_s: u32,
     pub duration_s: u32,
+    /// `None` for an entry without pictures.
+    pub picture: Option<StepPicture>,
+}
+
+/// What a timer step shows: one of the entry's poses, or its animation.
+///
+/// Getting ready shows the first instruction's pose and an instruction its own. The work (holds and
+/// reps, and the releases, switches and rests between them) shows the entry's `work` pose for the
+/// step's side; without one, reps of an entry that moves show its animation and anything else the
+/// pose most of its instructions show. The finish keeps the picture of the step before it, so the
+/// last edit uploads nothing new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepPicture {
+    /// An index into the entry's poses.
+    Pose(usize),
+    Animation,
+}
+
+impl StepPicture {
+    fn for_step(
+        illustration: &Illustration,
+        kind: StepKind,
+        side: Option<Side>,
+        work_kind: Option<StepKind>,
+    ) -> Option<StepPicture> {
+        let instruction = |number: usize| {
+            illustration
+                .step_poses
+                .get(number.checked_sub(1)?)
+                .copied()
+                .map(StepPicture::Pose)
+        };
+        match kind {
+            StepKind::GetReady => instruction(1),
+            StepKind::Instruction { number } => instruction(number),
+            _ => {
+                if let Some([left, right]) = illustration.work {
+                    let pose = if side == Some(Side::Right) {
+                        right
+                    } else {
+                        left
+                    };
+                    return Some(StepPicture::Pose(pose));
+                }
+                if work_kind == Some(StepKind::Move) && illustration.motion.len() > 1 {
+                    return Some(StepPicture::Animation);
+                }
+                most_shown(&illustration.step_poses).map(StepPicture::Pose)
+            }
+        }
+    }
+}
+
+/// The pose most steps show, the earliest of those on a tie.
+fn most_shown(step_poses: &[usize]) -> Option<usize> {
+    let count = |pose: usize| step_poses.iter().filter(|&&p| p == pose).count();
+    step_poses
+        .iter()
+        .copied()
+        .rev()
+        .max_by_key(|&pose| count(pose))
 }
 
 impl TimedStep {
@@ -164,8 +226,9 @@ pub fn plan(entry: &Entry, settings: &PlanSettings) -> TimerPlan {
         );
     }
     // An entry whose sources give no amount gets no invented one: its instructions are the whole routine.
-    if let Some(work) = Work::from_dose(&entry.dose, settings) {
-        push_work(&mut timeline, entry, &work, settings);
+    let work = Work::from_dose(&entry.dose, settings);
+    if let Some(work) = &work {
+        push_work(&mut timeline, entry, work, settings);
     }
     let total_s = timeline.elapsed_s;
     timeline.push(
@@ -178,9 +241,23 @@ pub fn plan(entry: &Entry, settings: &PlanSettings) -> TimerPlan {
         Labels::default(),
         0,
     );
+    let mut steps = timeline.steps;
+    let mut before = None;
+    for step in &mut steps {
+        step.picture = match step.kind {
+            StepKind::Finish => before,
+            kind => StepPicture::for_step(
+                &entry.illustration,
+                kind,
+                step.side,
+                work.as_ref().map(|work| work.kind),
+            ),
+        };
+        before = step.picture;
+    }
     TimerPlan {
         stretch: entry.id.clone(),
-        steps: timeline.steps,
+        steps,
         total_s,
     }
 }
@@ -471,6 +548,7 @@ impl Timeline {
             set: labels.set,
             starts_at_s: self.elapsed_s,
             duration_s,
+            picture: None,
         });
         // Content bounds keep real plans far below `u32::MAX`; saturating keeps odd settings from panicking.
         self.elapsed_s = self.elapsed_s.saturating_add(duration_s);
@@ -757,6 +835,7 @@ mod tests {
             set: Some(Count { n: 2, of: 3 }),
             starts_at_s: 0,
             duration_s: 5,
+            picture: None,
         };
         assert_eq!(step.progress(), "Left side · set 2 of 3 · rep 4 of 10");
     }
@@ -806,6 +885,7 @@ mod tests {
                     set: None,
                     starts_at_s: 0,
                     duration_s: 10,
+                    picture: Some(StepPicture::Pose(0)),
                 }
             );
             assert_eq!(gentle.steps.len(), 1 + entry.steps.len() + work.len() + 1);
@@ -929,6 +1009,57 @@ mod tests {
                     work[0].text,
                     "Hold for up to 5 min. Stop sooner if you've had enough; never more than 5 min."
                 );
+            }
+        }
+
+        #[test]
+        fn steps_show_their_instructions_poses_then_the_work_pose_of_their_side() {
+            let cat_cow = real_entry("cat-cow");
+            let moving = plan(&cat_cow, &PlanSettings::default());
+            let poses = &cat_cow.illustration.step_poses;
+            for step in &moving.steps {
+                let expected = match step.kind {
+                    StepKind::GetReady => StepPicture::Pose(poses[0]),
+                    StepKind::Instruction { number } => StepPicture::Pose(poses[number - 1]),
+                    _ => StepPicture::Animation,
+                };
+                assert_eq!(step.picture, Some(expected), "{step:?}");
+            }
+
+            let cross_arm = real_entry("cross-arm-stretch");
+            let pose = |name: &str| {
+                let index = cross_arm
+                    .illustration
+                    .poses
+                    .iter()
+                    .position(|p| p.name == name);
+                index.map(StepPicture::Pose)
+            };
+            let plan = plan(&cross_arm, &PlanSettings::default());
+            for step in checked_work(&plan) {
+                let side = if step.side == Some(Side::Right) {
+                    "right"
+                } else {
+                    "left"
+                };
+                assert_eq!(step.picture, pose(side), "{step:?}");
+            }
+            let (finish, before) = plan.steps.split_last().unwrap();
+            assert_eq!(finish.picture, before.last().unwrap().picture);
+        }
+
+        #[test]
+        fn without_a_work_pose_a_hold_shows_the_pose_most_steps_show() {
+            let entry = real_entry("chest-opener");
+            assert_eq!(entry.illustration.work, None);
+            let plan = plan(&entry, &PlanSettings::default());
+            let open = entry
+                .illustration
+                .poses
+                .iter()
+                .position(|p| p.name == "open");
+            for step in checked_work(&plan) {
+                assert_eq!(step.picture, open.map(StepPicture::Pose), "{step:?}");
             }
         }
 

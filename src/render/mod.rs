@@ -33,6 +33,8 @@ pub enum RenderError {
     Gif(String),
     #[error("`{0}` has no poses to draw; add a `[pictures]` table to its content file")]
     NoPoses(String),
+    #[error("`{0}` has no pose number {1}")]
+    NoPose(String, usize),
 }
 
 /// One file to write or upload.
@@ -52,15 +54,24 @@ pub fn still(entry: &Entry, pose: &Pose) -> Result<Vec<u8>, RenderError> {
         .map_err(|err| RenderError::Png(err.to_string()))
 }
 
+/// The still of `entry`'s pose number `index`, named `<id>-<pose>.png`.
+pub fn pose_picture(entry: &Entry, index: usize) -> Result<Picture, RenderError> {
+    let pose = entry
+        .illustration
+        .poses
+        .get(index)
+        .ok_or_else(|| RenderError::NoPose(entry.id.to_string(), index))?;
+    Ok(Picture {
+        file_name: format!("{}-{}.png", entry.id, pose.name),
+        bytes: still(entry, pose)?,
+    })
+}
+
 /// Every picture of an entry: a still per pose, then the animation when the entry has a movement.
 pub fn pictures(entry: &Entry) -> Result<Vec<Picture>, RenderError> {
-    let mut pictures = Vec::new();
-    for pose in &entry.illustration.poses {
-        pictures.push(Picture {
-            file_name: format!("{}-{}.png", entry.id, pose.name),
-            bytes: still(entry, pose)?,
-        });
-    }
+    let mut pictures = (0..entry.illustration.poses.len())
+        .map(|index| pose_picture(entry, index))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(bytes) = animation(entry)? {
         pictures.push(Picture {
             file_name: format!("{}.gif", entry.id),
@@ -78,15 +89,10 @@ pub fn card_picture(entry: &Entry) -> Result<Picture, RenderError> {
             bytes,
         });
     }
-    let pose = entry
-        .illustration
-        .poses
-        .first()
-        .ok_or_else(|| RenderError::NoPoses(entry.id.to_string()))?;
-    Ok(Picture {
-        file_name: format!("{}-{}.png", entry.id, pose.name),
-        bytes: still(entry, pose)?,
-    })
+    if entry.illustration.poses.is_empty() {
+        return Err(RenderError::NoPoses(entry.id.to_string()));
+    }
+    pose_picture(entry, 0)
 }
 
 /// Draws one figure (a pose as written, or a blend on the way from `pose` to the next) with the

@@ -176,6 +176,7 @@ fn start_bot(
         pacing,
         shards: discord::Shards::Auto,
         metrics,
+        prepare_pictures: false,
     };
     launch(settings, catalog, folder)
 }
@@ -196,6 +197,7 @@ pub fn start_sharded_bot(
         pacing: PlanSettings::default(),
         shards,
         metrics: None,
+        prepare_pictures: false,
     };
     launch(settings, &catalog(), folder)
 }

@@ -10,7 +10,7 @@ use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
 use crate::discord::reply::{Answer, reply, respond};
 use crate::discord::timer::{self, Starter};
-use crate::discord::upload::WithPicture;
+use crate::discord::upload::{Picture, WithPicture, showing};
 use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
@@ -77,12 +77,13 @@ async fn timer(
         starter,
         entry,
         &pacing,
-        |embed, components| {
+        |embed, components, picture| {
             reply(
                 ctx,
                 poise::CreateReply::default()
                     .embed(embed)
-                    .components(components),
+                    .components(components)
+                    .with_picture_if_any(picture.as_ref()),
             )
         },
     )
@@ -136,11 +137,13 @@ async fn list(
 ) -> Result<(), Error> {
     let filters = filters(position, equipment, difficulty, category);
     let page = ListPage::new(&ctx.data().catalog, filters, 0)?;
+    let picture = page.picture(ctx.data()).await;
     reply(
         ctx,
         poise::CreateReply::default()
-            .embed(page.embed())
+            .embed(showing(page.embed(), picture.as_ref()))
             .components(page.buttons())
+            .with_picture_if_any(picture.as_ref())
             .ephemeral(true),
     )
     .await
@@ -241,12 +244,27 @@ impl<'a> ListPage<'a> {
         self.entries.len().div_ceil(PAGE_SIZE)
     }
 
-    fn embed(&self) -> serenity::CreateEmbed {
-        let lines: Vec<String> = self
-            .entries
+    fn shown(&self) -> impl Iterator<Item = &'a Entry> + '_ {
+        self.entries
             .iter()
+            .copied()
             .skip(self.page * PAGE_SIZE)
             .take(PAGE_SIZE)
+    }
+
+    /// The entry's picture when the page shows one entry, as its card would; a page of several has
+    /// none (and turning to it drops the picture, since an update lists only the files it uploads).
+    async fn picture(&self, data: &Data) -> Option<Picture> {
+        let mut shown = self.shown();
+        match (shown.next(), shown.next()) {
+            (Some(only), None) => data.pictures.for_entry(only).await,
+            _ => None,
+        }
+    }
+
+    fn embed(&self) -> serenity::CreateEmbed {
+        let lines: Vec<String> = self
+            .shown()
             .map(|entry| {
                 format!(
                     "**{}** — {}, {}, {}\n{}",
@@ -336,14 +354,16 @@ pub(super) async fn on_list_page(
         Error::user("This button has expired. Run `/stretch list` again for a fresh one.")
     })?;
     let page = ListPage::new(&data.catalog, filters, page)?;
+    let picture = page.picture(data).await;
     respond(
         ctx,
         data,
         click,
         Answer::Update(
             serenity::CreateInteractionResponseMessage::new()
-                .embed(page.embed())
-                .components(page.buttons()),
+                .embed(showing(page.embed(), picture.as_ref()))
+                .components(page.buttons())
+                .with_picture_if_any(picture.as_ref()),
         ),
     )
     .await

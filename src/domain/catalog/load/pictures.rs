@@ -16,13 +16,22 @@ const PICTURES: Shape = Shape {
             "`steps = [\"start\", …]` naming the pose each step shows, one per step",
         ),
         optional("motion"),
+        optional("work"),
         optional("props"),
         required(
             "poses",
             "a `[pictures.poses.start]` table for each pose (see \"Pictures\" in the README)",
         ),
     ],
-    looks_like: "`[pictures]` with `steps`, `poses` and optionally `motion` and `props`",
+    looks_like: "`[pictures]` with `steps`, `poses` and optionally `motion`, `work` and `props`",
+};
+
+const WORK_SIDES: Shape = Shape {
+    keys: &[
+        required("left", "`left = \"POSE\"`, the pose of the left side"),
+        required("right", "`right = \"POSE\"`, the pose of the right side"),
+    ],
+    looks_like: "`work = \"POSE\"`, or `work = { left = \"POSE\", right = \"POSE\" }` for an entry done per side",
 };
 
 const POSE: Shape = Shape {
@@ -144,11 +153,21 @@ impl<'d> Field<'d> {
             }
             every(items.iter().map(|item| item.pose_index(check, &names)))
         });
+        let work = pictures.optional(check, "work", |field, check| {
+            if field.item.table_like().is_none() {
+                return field.pose_index(check, &names).map(|pose| [pose, pose]);
+            }
+            let sides = field.table(check, &WORK_SIDES)?;
+            let left = sides.required(check, "left", |f, c| f.pose_index(c, &names));
+            let right = sides.required(check, "right", |f, c| f.pose_index(c, &names));
+            Some([left?, right?])
+        });
         let props = pictures.optional(check, "props", Field::props);
         Some(Illustration {
             poses: poses?,
             step_poses: step_poses?,
             motion: motion?.unwrap_or_default(),
+            work: work?,
             props: props?.unwrap_or_default(),
         })
     }
@@ -550,6 +569,29 @@ mod tests {
             "at = [-40, 0] }",
             "add `to = [x, y]`",
         );
+    }
+
+    #[test]
+    fn the_work_pose_names_poses_of_the_entry() {
+        let motion = "motion = [\"flat\", \"cat\"]";
+        let with_work = |work: &str| edited(motion, &format!("{motion}\nwork = {work}"));
+        for (work, fragment) in [
+            (
+                "\"arch\"",
+                "there is no pose of that name; use one of flat, cat",
+            ),
+            ("{ left = \"cat\" }", "`right = \"POSE\"`"),
+        ] {
+            let text = with_work(work);
+            assert_reported(&problems_in(&text), &at(&text, "work ="), fragment);
+        }
+        for work in ["\"cat\"", "{ left = \"flat\", right = \"cat\" }"] {
+            assert_eq!(
+                problems_in(&with_work(work)),
+                Vec::<String>::new(),
+                "{work}"
+            );
+        }
     }
 
     #[test]
