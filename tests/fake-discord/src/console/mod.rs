@@ -257,12 +257,14 @@ impl<'f> Console<'f> {
                     .find(|(n, _)| n == permission)
                     .copied()
                     .ok_or_else(|| unknown_permission(permission))?;
-                if *action == "deny" {
+                let done = if *action == "deny" {
                     self.fake.deny_bot(channel, bits);
+                    "denied"
                 } else {
                     self.fake.allow_bot(channel, bits);
-                }
-                self.say(&format!("the bot's {name} in that channel: {action}ed"));
+                    "allowed"
+                };
+                self.say(&format!("the bot's {name} in that channel: {done}"));
             }
             ["members"] => {
                 let lines: Vec<String> = self
@@ -432,6 +434,9 @@ impl<'f> Console<'f> {
                 "the bot is not connected: start it with the API base and token printed above"
                     .to_owned()
             }
+            crate::InvokeError::NotAllowed(why) => format!(
+                "Discord would not let you: {why} (`grant NAME manage-server`, or `as alice`)"
+            ),
             other => other.to_string(),
         })?;
         let notes = self.notes.0.clone();

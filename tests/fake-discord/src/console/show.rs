@@ -46,6 +46,9 @@ pub fn message(
 ) -> Vec<String> {
     let text = |s: &str| readable(s, now, lookup);
     let mut lines = vec![format!("── {header}")];
+    if json["flags"].as_u64().is_some_and(|f| f & LOADING != 0) {
+        lines.push("(thinking…)".to_owned());
+    }
     if let Some(content) = json["content"].as_str().filter(|c| !c.is_empty()) {
         lines.extend(text(content).lines().map(str::to_owned));
     }
@@ -73,7 +76,8 @@ pub fn message(
         }
         for slot in ["image", "thumbnail"] {
             if let Some(url) = embed[slot]["url"].as_str() {
-                let name = url.strip_prefix("attachment://").unwrap_or(url);
+                // The stored message names its upload by CDN address; the file name is what a reader needs.
+                let name = url.rsplit(['/', '?']).next().unwrap_or(url);
                 pictured.push(name.to_owned());
                 lines.push(bar(format!("[picture: {name}]")));
             }
@@ -106,6 +110,8 @@ pub fn message(
     lines
 }
 
+/// The flag of a deferred reply, which Discord shows as "… is thinking".
+const LOADING: u64 = 1 << 7;
 const BUTTON: u64 = 2;
 const LINK_STYLE: u64 = 5;
 

@@ -163,7 +163,8 @@ fn list_names(options: &[&Value]) -> String {
 /// id of a named channel, member or role.
 fn typed_value(definition: &Value, value: &str, names: &Names) -> Result<Value, String> {
     let key = definition["name"].as_str().unwrap_or("?");
-    if let Some(choices) = definition["choices"].as_array() {
+    // Discord lists `choices: []` on options without fixed choices (autocompleted ones among them).
+    if let Some(choices) = definition["choices"].as_array().filter(|c| !c.is_empty()) {
         return choices
             .iter()
             .find(|c| {
@@ -263,7 +264,7 @@ mod tests {
         json!({"name": "schedule", "options": [
             {"type": 1, "name": "add", "options": [
                 {"type": 7, "name": "channel"},
-                {"type": 3, "name": "times"},
+                {"type": 3, "name": "times", "choices": []},
                 {"type": 4, "name": "count"},
                 {"type": 5, "name": "include_advanced"},
                 {"type": 3, "name": "difficulty", "choices": [
