@@ -10,7 +10,7 @@
 //! Why not a layering crate: figment and `config` both turn the file into their own value tree before
 //! it is read into the settings, which drops the line of every value (their errors name the file and the
 //! key path only), and both stop at the first value that does not fit. So the layers are one table,
-//! [`KEYS`], read here: `toml`'s spanned parse gives each key's line, and serde reads each value.
+//! `KEYS`, read here: `toml`'s spanned parse gives each key's line, and serde reads each value.
 
 use std::fmt;
 use std::net::SocketAddr;
