@@ -165,33 +165,38 @@ fn is_closed_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = match &cli.config {
-        Some(path) => Some(Config::load(path).map_err(|err| InputError(err.to_string()))?),
-        None => None,
-    };
+    let config = Config::load_with_environment(cli.config.as_deref()).map_err(|errors| {
+        let count = errors.0.len();
+        InputError(format!(
+            "{errors}\n{count} problem{} in the configuration; fix {} and run `stretchbot check{}` again",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" },
+            cli.config
+                .as_deref()
+                .map(|path| format!(" --config {}", path.display()))
+                .unwrap_or_default()
+        ))
+    })?;
     let content_dir = cli
         .content
         .clone()
-        .or_else(|| config.as_ref().map(|config| config.content_dir.clone()))
-        .unwrap_or_else(|| PathBuf::from("content"));
+        .unwrap_or_else(|| config.content_dir.clone());
     // Only the printing commands lock stdout: the bot prints from its runtime's threads while `run` waits.
     match cli.command {
         Command::Check => check(
             &mut io::stdout().lock(),
             &content_dir,
-            cli.config.as_deref().zip(config.as_ref()),
+            cli.config.as_deref().map(|path| (path, &config)),
         ),
         Command::Catalog { json } => catalog(&mut io::stdout().lock(), &content_dir, json),
         Command::Schedule(ScheduleCommand::Preview(args)) => {
             preview(&mut io::stdout().lock(), &args)
         }
-        Command::Run => run_bot(config.unwrap_or_default(), &content_dir),
-        Command::Backup { to } => backup(
-            &mut io::stdout().lock(),
-            &config.unwrap_or_default().storage.sqlite_path,
-            &to,
-        ),
-        Command::Migrate => migrate(&config.unwrap_or_default()),
+        Command::Run => run_bot(config, &content_dir),
+        Command::Backup { to } => {
+            backup(&mut io::stdout().lock(), &config.storage.sqlite_path, &to)
+        }
+        Command::Migrate => migrate(&config),
         Command::Store(StoreCommand::Copy { from, to }) => {
             copy_store(&mut io::stdout().lock(), &from, &to)
         }
@@ -232,33 +237,20 @@ fn copy_store(out: &mut impl Write, from: &str, to: &str) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Environment variable selecting a PostgreSQL database; overrides `storage.url`.
-const DATABASE_URL_VARIABLE: &str = "STRETCHBOT_DATABASE_URL";
+/// Where a PostgreSQL url comes from, for messages.
+const URL_SETTING: &str =
+    "`[storage] url` in the config (or STRETCHBOT_STORAGE_URL, STRETCHBOT_DATABASE_URL)";
 
-/// Opens (and so migrates) the store the configuration names: PostgreSQL when `storage.url` or
-/// `STRETCHBOT_DATABASE_URL` is set, else the SQLite file at `storage.sqlite_path`. Returns it with a
-/// description for messages.
+/// Opens (and so migrates) the store the configuration names: PostgreSQL when `storage.url` is set
+/// (from the file or the environment), else the SQLite file at `storage.sqlite_path`. Returns it with
+/// a description for messages.
 async fn open_store(
     storage: &crate::config::StorageConfig,
 ) -> anyhow::Result<(crate::store::AnyStore, String)> {
-    let url = match std::env::var(DATABASE_URL_VARIABLE) {
-        Ok(url) if !url.trim().is_empty() => Some((url.trim().to_owned(), DATABASE_URL_VARIABLE)),
-        _ => storage
-            .url
-            .as_ref()
-            .map(|url| (url.get_ref().clone(), "`storage.url` in the config")),
-    };
-    if let Some((url, setting)) = url {
-        if !crate::config::is_postgres_url(&url) {
-            return Err(InputError(format!(
-                "{setting} must be a PostgreSQL url (postgres://user:password@host/database); \
-                 to use SQLite, leave it unset and set `storage.sqlite_path`"
-            ))
-            .into());
-        }
-        let store = crate::store::PostgresStore::open(&url)
+    if let Some(url) = &storage.url {
+        let store = crate::store::PostgresStore::open(url)
             .await
-            .map_err(|err| InputError(format!("{err}. Check {setting}.")))?;
+            .map_err(|err| InputError(format!("{err}. Check {URL_SETTING}.")))?;
         return Ok((store.into(), "the PostgreSQL database".to_owned()));
     }
     let path = &storage.sqlite_path;
@@ -324,10 +316,6 @@ fn render(out: &mut impl Write, content_dir: &Path, args: &RenderArgs) -> anyhow
 
 /// Environment variable holding the bot token; never read from a file, never logged.
 const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
-/// Environment variable overriding `discord.api_base`.
-const API_BASE_VARIABLE: &str = "STRETCHBOT_DISCORD_API_BASE";
-/// Environment variable overriding `discord.shards`: `FIRST-LAST/TOTAL` or `auto`.
-const SHARDS_VARIABLE: &str = "STRETCHBOT_SHARDS";
 /// For tests and demos: an RFC 3339 instant the bot's wall clock starts at (it then runs at real speed),
 /// so a schedule's post can be seconds away on any date.
 const CLOCK_START_VARIABLE: &str = "STRETCHBOT_CLOCK_START";
@@ -345,26 +333,19 @@ fn run_bot(config: Config, content_dir: &Path) -> anyhow::Result<ExitCode> {
         .into());
     }
     let catalog = std::sync::Arc::new(load_catalog(content_dir)?);
-    let api_base = match std::env::var(API_BASE_VARIABLE) {
-        Ok(base) if !base.trim().is_empty() => Some(base.trim().to_owned()),
-        _ => config.discord.api_base.map(|base| base.into_inner()),
-    };
     let settings = discord::Settings {
         token: token.to_owned(),
-        connection: api_base.map_or(discord::Connection::Discord, discord::Connection::Proxy),
-        grace: chrono::TimeDelta::minutes(i64::from(*config.poster.grace_minutes.get_ref())),
+        connection: config
+            .discord
+            .api_base
+            .clone()
+            .map_or(discord::Connection::Discord, discord::Connection::Proxy),
+        grace: chrono::TimeDelta::minutes(i64::from(config.poster.grace_minutes)),
         clock: clock()?,
         pacing: crate::domain::timer_plan::PlanSettings::default(),
         prepare_pictures: true,
-        shards: match std::env::var(SHARDS_VARIABLE) {
-            Ok(shards) if !shards.trim().is_empty() => discord::Shards::parse_env(&shards)
-                .map_err(|err| InputError(format!("{SHARDS_VARIABLE} `{shards}`: {err}")))?,
-            _ => config.discord.shards,
-        },
-        metrics: config
-            .metrics
-            .address(std::env::var(crate::config::METRICS_LISTEN_VARIABLE).ok())
-            .map_err(InputError)?,
+        shards: config.discord.shards,
+        metrics: config.metrics.listen,
         commands: if config.discord.command_guilds.is_empty() {
             discord::CommandScope::Global
         } else {
@@ -454,17 +435,20 @@ fn check(
         catalog.len()
     )?;
     if let Some((path, config)) = config {
-        // Already loaded (and so validated) by `run`.
+        // Already loaded (and so validated, with the environment over it) by `run_command`.
         writeln!(out, "{}: valid", path.display())?;
-        check_database(out, &config.storage.sqlite_path)?;
+        match &config.storage.url {
+            Some(url) => check_postgres(out, url)?,
+            None => check_sqlite(out, &config.storage.sqlite_path)?,
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks that the database opens and is at a schema this build can run, without creating or migrating
-/// it.
-fn check_database(out: &mut impl Write, database: &Path) -> anyhow::Result<()> {
-    let shown = database.display();
+/// Checks that the SQLite database opens and is at a schema this build can run, without creating or
+/// migrating it.
+fn check_sqlite(out: &mut impl Write, database: &Path) -> anyhow::Result<()> {
+    let shown = database.display().to_string();
     let schema = crate::store::SqliteStore::schema_of(database).map_err(|error| {
         InputError(format!(
             "{error}. Check `storage.sqlite_path` in the config, and that this file is a stretchbot database."
@@ -475,19 +459,56 @@ fn check_database(out: &mut impl Write, database: &Path) -> anyhow::Result<()> {
             out,
             "{shown}: no database yet; `stretchbot run` will create it"
         )?,
-        Some(schema) if schema.found > schema.known => {
-            return Err(InputError(format!(
-                "{shown}: at schema {}, written by a newer stretchbot (this one knows up to {});                  upgrade the bot, or point `storage.sqlite_path` elsewhere",
-                schema.found, schema.known
+        Some(schema) => report_schema(out, &shown, schema, "`storage.sqlite_path`")?,
+    }
+    Ok(())
+}
+
+/// Checks that the PostgreSQL database answers and is at a schema this build can run, without
+/// migrating it. Its url is shown without the password.
+fn check_postgres(out: &mut impl Write, url: &str) -> anyhow::Result<()> {
+    let shown = crate::config::without_password(url);
+    let schema = tokio::runtime::Runtime::new()
+        .context("could not start the async runtime")?
+        .block_on(crate::store::PostgresStore::schema_of(url))
+        .map_err(|error| {
+            InputError(format!(
+                "{shown}: cannot read the database: {error}. Check that the server runs, and check {URL_SETTING}."
             ))
-            .into());
-        }
-        Some(schema) if schema.found < schema.known => writeln!(
+        })?;
+    if schema.found == 0 {
+        writeln!(
+            out,
+            "{shown}: no stretchbot schema yet; `stretchbot run` (or `stretchbot migrate`) will create it"
+        )?;
+        return Ok(());
+    }
+    report_schema(out, &shown, schema, URL_SETTING)
+}
+
+/// `shown` is the database as messages name it, `setting` the config key that points at it.
+fn report_schema(
+    out: &mut impl Write,
+    shown: &str,
+    schema: crate::store::SchemaVersion,
+    setting: &str,
+) -> anyhow::Result<()> {
+    if schema.found > schema.known {
+        return Err(InputError(format!(
+            "{shown}: at schema {}, written by a newer stretchbot (this one knows up to {}); \
+             upgrade the bot, or point {setting} elsewhere",
+            schema.found, schema.known
+        ))
+        .into());
+    }
+    if schema.found < schema.known {
+        writeln!(
             out,
             "{shown}: schema {}; `stretchbot run` will migrate it to schema {}",
             schema.found, schema.known
-        )?,
-        Some(schema) => writeln!(out, "{shown}: schema {}, current", schema.found)?,
+        )?;
+    } else {
+        writeln!(out, "{shown}: schema {}, current", schema.found)?;
     }
     Ok(())
 }

@@ -13,8 +13,6 @@ use tracing_subscriber::filter::LevelFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Environment variable overriding `log.format`.
-pub const FORMAT_VARIABLE: &str = "STRETCHBOT_LOG_FORMAT";
 /// tracing's variable, in `EnvFilter` syntax; it overrides `log.level`.
 pub const FILTER_VARIABLE: &str = "RUST_LOG";
 
@@ -68,22 +66,16 @@ pub struct LogSettings {
 }
 
 impl LogSettings {
-    /// `config` as overridden by `RUST_LOG` and `STRETCHBOT_LOG_FORMAT`; a bad variable is named in the
-    /// error with what it may hold.
+    /// `config` (which already holds `STRETCHBOT_LOG_*`) with its level overridden by `RUST_LOG`; a bad
+    /// filter is named in the error with what it may hold.
     pub fn from_env(config: &LogConfig) -> Result<Self, String> {
-        let variable = |name| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
-        Self::new(config, variable(FILTER_VARIABLE), variable(FORMAT_VARIABLE))
+        let filter = std::env::var(FILTER_VARIABLE)
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        Self::new(config, filter)
     }
 
-    fn new(
-        config: &LogConfig,
-        filter: Option<String>,
-        format: Option<String>,
-    ) -> Result<Self, String> {
+    fn new(config: &LogConfig, filter: Option<String>) -> Result<Self, String> {
         let filter = match filter {
             Some(directives) => EnvFilter::try_new(directives.trim()).map_err(|error| {
                 format!(
@@ -94,13 +86,10 @@ impl LogSettings {
             None => EnvFilter::default()
                 .add_directive(LevelFilter::from_level(config.level.as_tracing()).into()),
         };
-        let format = match format {
-            Some(format) => format
-                .parse()
-                .map_err(|error| format!("{FORMAT_VARIABLE}: {error}, or unset it"))?,
-            None => config.format,
-        };
-        Ok(Self { filter, format })
+        Ok(Self {
+            filter,
+            format: config.format,
+        })
     }
 
     /// Installs the subscriber for the whole process; logs go to stderr.
@@ -128,37 +117,19 @@ impl LogSettings {
 mod tests {
     use super::*;
 
-    fn settings(filter: Option<&str>, format: Option<&str>) -> Result<LogSettings, String> {
-        LogSettings::new(
-            &LogConfig::default(),
-            filter.map(str::to_owned),
-            format.map(str::to_owned),
-        )
+    fn settings(filter: Option<&str>) -> Result<LogSettings, String> {
+        LogSettings::new(&LogConfig::default(), filter.map(str::to_owned))
     }
 
     #[test]
     fn rust_log_overrides_the_configured_level() {
-        let configured = settings(None, None).unwrap();
+        let configured = settings(None).unwrap();
         assert_eq!(configured.filter.max_level_hint(), Some(LevelFilter::INFO));
-        let overridden = settings(Some("stretchbot=trace,serenity=warn"), None).unwrap();
+        let overridden = settings(Some("stretchbot=trace,serenity=warn")).unwrap();
         assert_eq!(overridden.filter.max_level_hint(), Some(LevelFilter::TRACE));
-        let bad = settings(Some("stretchbot=loud"), None).err().unwrap();
+        let bad = settings(Some("stretchbot=loud")).err().unwrap();
         assert!(
             bad.starts_with("RUST_LOG `stretchbot=loud` is not a valid filter"),
-            "{bad}"
-        );
-    }
-
-    #[test]
-    fn the_format_variable_overrides_the_configured_format() {
-        assert_eq!(settings(None, None).unwrap().format, LogFormat::Text);
-        assert_eq!(
-            settings(None, Some("json")).unwrap().format,
-            LogFormat::Json
-        );
-        let bad = settings(None, Some("xml")).err().unwrap();
-        assert!(
-            bad.starts_with("STRETCHBOT_LOG_FORMAT: `xml` is not a log format"),
             "{bad}"
         );
     }

@@ -1,5 +1,8 @@
 //! The command line as scripts and CI use it: the real binary, its output formats and exit codes.
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -101,6 +104,189 @@ fn check_reports_a_bad_config_with_its_line() {
         "{err}"
     );
     assert!(err.contains("grace_minuts"), "{err}");
+}
+
+#[test]
+fn check_reports_every_config_problem_at_once_with_its_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bot.toml",
+        "[log]\nlevle = \"debug\"\n\n[poster]\ngrace_minutes = \"soon\"\n\n[metrics]\nlisten = \"localhost\"\n",
+    );
+    let config = dir.path().join("bot.toml");
+    let output = stretchbot(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    let at = |line: usize| format!("{}:{line}: ", config.display());
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "three problems and the summary: {err}");
+    assert!(
+        lines[0].starts_with(&at(2)) && lines[0].contains("did you mean `level`?"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{}[poster] grace_minutes: ", at(5)))
+            && lines[1].contains("write a whole number of minutes"),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{}[metrics] listen: ", at(8)))
+            && lines[2].contains("127.0.0.1:9464"),
+        "{err}"
+    );
+    assert!(
+        lines[3].starts_with("3 problems in the configuration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_reports_a_missing_config_file_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absent.toml");
+    let output = stretchbot(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!(
+            "{}: no configuration file here;",
+            config.display()
+        )),
+        "{err}"
+    );
+}
+
+/// `check --config` with the environment `env` added.
+fn check_with_env(config: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(["check", "--config", config.to_str().unwrap()])
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the stretchbot binary runs")
+}
+
+#[test]
+fn the_environment_overrides_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_env = dir.path().join("from-env.sqlite3");
+    write(
+        dir.path(),
+        "bot.toml",
+        "content_dir = \"nowhere\"\n[storage]\nsqlite_path = \"from-file.sqlite3\"\n",
+    );
+    let config = dir.path().join("bot.toml");
+    let output = check_with_env(
+        &config,
+        &[
+            ("STRETCHBOT_CONTENT_DIR", "content"),
+            ("STRETCHBOT_STORAGE_SQLITE_PATH", from_env.to_str().unwrap()),
+        ],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(out.contains("content: 24 entries, all valid"), "{out}");
+    assert!(
+        out.contains(&format!("{}: no database yet", from_env.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_variable_of_every_section_is_named_with_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bot.toml", "");
+    let config = dir.path().join("bot.toml");
+    let output = check_with_env(
+        &config,
+        &[
+            (
+                "STRETCHBOT_STORAGE_URL",
+                "mysql://bot:hunter2@db/stretchbot",
+            ),
+            ("STRETCHBOT_LOG_LEVEL", "loud"),
+            ("STRETCHBOT_DISCORD_SHARDS", "3-1/4"),
+            ("STRETCHBOT_POSTER_GRACE_MINUTES", "5000"),
+            ("STRETCHBOT_METRICS_LISTEN", "9464"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    for (variable, fix) in [
+        (
+            "STRETCHBOT_STORAGE_URL `mysql://bot:***@db/stretchbot`: ",
+            "postgres://",
+        ),
+        ("STRETCHBOT_LOG_LEVEL `loud`: ", "debug"),
+        ("STRETCHBOT_DISCORD_SHARDS `3-1/4`: ", "low to high"),
+        ("STRETCHBOT_POSTER_GRACE_MINUTES `5000`: ", "at most 1440"),
+        ("STRETCHBOT_METRICS_LISTEN `9464`: ", "127.0.0.1:9464"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|line| line.starts_with(variable) && line.contains(fix)),
+            "{variable}: {err}"
+        );
+    }
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(err.contains("5 problems in the configuration"), "{err}");
+}
+
+#[test]
+fn check_names_an_unreachable_postgres_database_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    write(
+        dir.path(),
+        "bot.toml",
+        "[storage]\nurl = \"postgres://bot:hunter2@127.0.0.1:1/stretchbot\"\n",
+    );
+    let output = check_with_env(&dir.path().join("bot.toml"), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("postgres://bot:***@127.0.0.1:1/stretchbot: cannot read the database: ")
+            && err.contains("[storage] url")
+            && !err.contains("hunter2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn check_reads_the_schema_of_a_postgres_database() {
+    let Some(url) = postgres::fresh_database_url().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bot.toml", "");
+    let config = dir.path().join("bot.toml");
+    let env = [("STRETCHBOT_DATABASE_URL", url.as_str())];
+    let shown = url.split('@').next_back().unwrap();
+
+    let empty = check_with_env(&config, &env);
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    let out = stdout(&empty);
+    assert!(
+        out.contains(shown) && out.contains("no stretchbot schema yet"),
+        "{out}"
+    );
+
+    let migrated = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(["migrate", "--config", config.to_str().unwrap()])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let current = check_with_env(&config, &env);
+    assert!(current.status.success(), "{}", stderr(&current));
+    let out = stdout(&current);
+    assert!(out.contains(", current"), "{out}");
+    assert!(
+        out.lines()
+            .any(|line| line.contains(shown) && line.contains(": schema ")),
+        "{out}"
+    );
 }
 
 // --- catalog

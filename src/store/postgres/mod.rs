@@ -8,7 +8,7 @@
 //! dropped is then found claimed, and the poster finishes it with its nonce as after any crash.
 //!
 //! One file per aggregate, as on SQLite: [`schedules`] (and their claims), [`posts`], [`participation`],
-//! [`guilds`], beside the [`migrations`] and the [`rows`] readings.
+//! [`guilds`], beside the [`migrations`], the [`rows`] readings and the operator [`tools`].
 
 mod guilds;
 mod migrations;
@@ -18,6 +18,7 @@ mod rows;
 mod schedules;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 use std::collections::HashSet;
 use std::time::Duration;

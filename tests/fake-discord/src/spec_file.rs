@@ -1,7 +1,8 @@
 //! Where Discord's OpenAPI file comes from, in order: `$DISCORD_OPENAPI`; `shared/discord-api/` beside
 //! the checkout (what CI uses); else Discord's published copy, downloaded once into a cache under
 //! `target/` and checked against its SHA-256, so that a fresh clone runs its tests. The repository holds
-//! no copy of the spec.
+//! no copy of the spec. Discord's docs, which a few of the fake's own tests compare against, are found
+//! beside the spec file the first two ways; there is no published copy pinned to download.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -106,6 +107,17 @@ impl SpecSources {
                 self.cache.display()
             )
         })
+    }
+
+    /// Discord's docs (`docs/` beside the spec file, as in `shared/discord-api/`), which only the fake's
+    /// own tests read; `None` on a fresh clone, which has neither `shared/` nor a download of them.
+    #[cfg(test)]
+    pub fn docs(&self) -> Option<PathBuf> {
+        self.explicit
+            .iter()
+            .chain([&self.shared])
+            .filter_map(|spec| Some(spec.parent()?.join("docs")))
+            .find(|docs| docs.is_dir())
     }
 
     /// The message when no source has the spec: every way to provide it, and why the last one failed.
