@@ -37,7 +37,8 @@
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
 //! - The world: `add_guild`, `add_existing_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
-//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`.
+//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`; DMs with
+//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel`, `dms`.
 //! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
 //!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
 //!   shard).
@@ -61,6 +62,8 @@
 //! - `routes`: the REST routes and their handlers.
 //! - `world`: the state (users, guilds, roles, members, channels, permissions) and the changes tests make.
 //! - `render`: Discord's JSON objects for that state.
+//! - `dms`: DM channels (Create DM), the 50007 of a member whose DMs are closed, and the handle's
+//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel` and `dms`.
 //! - `messages`: creating, editing, listing and deleting messages, with Discord's rules.
 //! - `uploads`: `multipart/form-data` bodies, their checks, and the attachments messages carry.
 //! - [`commands`]: application command registration.
@@ -77,6 +80,7 @@
 
 pub mod chaos;
 pub mod commands;
+mod dms;
 mod errors;
 pub mod faults;
 pub mod gateway;

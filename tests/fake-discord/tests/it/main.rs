@@ -1,6 +1,7 @@
 //! The fake's own tests, against raw clients (reqwest, tokio-tungstenite) and serenity's models.
 
 mod common;
+mod dms;
 mod faults;
 mod gateway;
 mod interactions;
