@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::gateway::Intents;
-use crate::ids::{ChannelId, UserId};
+use crate::ids::{ChannelId, MessageId, UserId};
+use crate::interactions::{self, Interaction, InvokeError, Opt, Place};
 use crate::permissions::Permissions;
 use crate::world::World;
 use crate::{FakeDiscord, expect};
@@ -121,6 +122,17 @@ impl World {
         }
     }
 
+    /// Checks an interaction in a DM: the bot has a DM channel with the user, and it is `place.channel`.
+    pub(crate) fn check_dm_place(&self, place: Place) -> Result<(), InvokeError> {
+        match self.dms.get(&place.channel) {
+            Some(dm) if dm.recipient == place.user => Ok(()),
+            _ => Err(InvokeError::NotFound(format!(
+                "a DM channel {} of user {}",
+                place.channel, place.user
+            ))),
+        }
+    }
+
     /// MESSAGE_CREATE/UPDATE for a DM message: no guild, no member; behind DIRECT_MESSAGES.
     pub fn announce_dm_message(&mut self, data: Value, event: &str) {
         self.emit(Some(Intents::DIRECT_MESSAGES), event, data);
@@ -150,6 +162,55 @@ impl FakeDiscord {
             Some(channel) => self.messages(channel),
             None => Vec::new(),
         }
+    }
+
+    /// `user` runs `/name …options` in their DM with the bot (a global command usable in DMs), opening
+    /// the DM channel if the bot had none with them, as Discord's client does.
+    pub async fn invoke_dm_command(
+        &self,
+        user: UserId,
+        name: &str,
+        options: impl IntoIterator<Item = Opt>,
+    ) -> Result<Interaction, InvokeError> {
+        let options: Vec<Opt> = options.into_iter().collect();
+        let channel = match self.dm_channel(user) {
+            Some(channel) => channel,
+            None => self.open_dm(user),
+        };
+        let place = Place {
+            guild: None,
+            channel,
+            user,
+        };
+        self.interact(|w| {
+            w.command_interaction(
+                place,
+                name,
+                &options,
+                interactions::APPLICATION_COMMAND,
+                |_| {},
+            )
+        })
+        .await
+    }
+
+    /// `user` clicks the button `custom_id` on `message` in their DM with the bot.
+    pub async fn click_dm_button(
+        &self,
+        user: UserId,
+        message: MessageId,
+        custom_id: &str,
+    ) -> Result<Interaction, InvokeError> {
+        let channel = self
+            .dm_channel(user)
+            .ok_or_else(|| InvokeError::NotFound(format!("a DM channel of user {user}")))?;
+        let place = Place {
+            guild: None,
+            channel,
+            user,
+        };
+        self.interact(|w| w.component_interaction(place, message, custom_id, None))
+            .await
     }
 
     /// Opens the DM channel with `user` as the bot would, for tests that need it before the bot does.

@@ -38,7 +38,8 @@
 //! - The world: `add_guild`, `add_existing_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
 //!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`; DMs with
-//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel`, `dms`.
+//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel`, `dms`; a member acting in their DM with
+//!   `invoke_dm_command`, `click_dm_button`.
 //! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
 //!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
 //!   shard).
@@ -740,7 +741,7 @@ impl FakeDiscord {
     ) -> Result<Interaction, InvokeError> {
         let options: Vec<Opt> = options.into_iter().collect();
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -768,7 +769,7 @@ impl FakeDiscord {
     ) -> Result<Interaction, InvokeError> {
         let options: Vec<Opt> = options.into_iter().collect();
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -788,7 +789,7 @@ impl FakeDiscord {
         custom_id: &str,
     ) -> Result<Interaction, InvokeError> {
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -807,7 +808,7 @@ impl FakeDiscord {
         values: &[&str],
     ) -> Result<Interaction, InvokeError> {
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };

@@ -105,3 +105,65 @@ async fn create_dm_bodies_are_checked() {
     assert!(w.fake.fake_bugs().is_empty(), "{:?}", w.fake.fake_bugs());
     assert_eq!(w.fake.violations().len(), 2, "{:?}", w.fake.violations());
 }
+
+#[tokio::test]
+async fn a_button_in_a_dm_and_a_command_in_a_dm_arrive_without_a_guild_and_are_answered() {
+    let w = World::start().await;
+    w.register_commands().await;
+    let mut gw = w.connect_bot(1).await;
+    let channel = w.fake.open_dm(w.alice);
+    let body = json!({"content": "reminder", "components": [{"type": 1, "components": [
+        {"type": 2, "style": 2, "label": "in 1 h", "custom_id": "snooze:60"}]}]});
+    let (status, sent) = w.post(&format!("/channels/{channel}/messages"), body).await;
+    assert_eq!(status, 200, "{sent}");
+    let message = fake_discord::MessageId::new(sent["id"].as_str().unwrap().parse().unwrap());
+    let click = w
+        .fake
+        .click_dm_button(w.alice, message, "snooze:60")
+        .await
+        .expect("clicked");
+    let event = gw.dispatch().await;
+    let d = &event["d"];
+    assert_eq!(d, click.payload());
+    assert_eq!(d["user"]["id"], w.alice.to_string());
+    assert!(
+        d.get("guild_id").is_none() && d.get("member").is_none(),
+        "{d}"
+    );
+    assert_eq!(
+        (d["context"].clone(), d["channel"]["type"].clone()),
+        (json!(1), json!(1))
+    );
+    let (status, _) = w
+        .post(
+            &format!("/interactions/{}/{}/callback", click.id(), click.token()),
+            json!({"type": 4, "data": {"content": "snoozed", "flags": 64}}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let command = w
+        .fake
+        .invoke_dm_command(w.alice, "ping", [])
+        .await
+        .expect("a global command in a DM");
+    assert_eq!(gw.dispatch().await["d"]["channel_id"], channel.to_string());
+    let (status, _) = w
+        .post(
+            &format!(
+                "/interactions/{}/{}/callback",
+                command.id(),
+                command.token()
+            ),
+            json!({"type": 4, "data": {"content": "pong"}}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(
+        w.fake
+            .click_dm_button(w.fake.application_owner(), message, "snooze:60")
+            .await
+            .is_err(),
+        "only the DM's member clicks in it"
+    );
+    w.fake.assert_no_violations();
+}
