@@ -68,12 +68,12 @@ impl SnoozeFor {
         SnoozeFor::Tomorrow,
     ];
 
-    /// Its spelling in a button's id.
+    /// Its spelling in a button's id: short, since the id also carries a schedule and a stretch id.
     pub fn as_str(self) -> &'static str {
         match self {
-            SnoozeFor::HalfAnHour => "30m",
-            SnoozeFor::AnHour => "1h",
-            SnoozeFor::Tomorrow => "tomorrow",
+            SnoozeFor::HalfAnHour => "30",
+            SnoozeFor::AnHour => "60",
+            SnoozeFor::Tomorrow => "tm",
         }
     }
 
