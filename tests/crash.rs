@@ -1,7 +1,6 @@
 //! Exactly once, the hard way: the real `stretchbot` binary is killed (SIGKILL) in the middle of posting
-//! and started again, and the fake Discord's channel (or a member's DMs, for a reminder) must hold exactly one
-//! message per fire. Downtime
-//! inside and outside the grace window is tested the same way.
+//! and started again, and the fake Discord's channel (or a member's DMs, for a reminder) must hold
+//! exactly one message per fire. Downtime inside and outside the grace window is tested the same way.
 //!
 //! The bot's wall clock is set with `STRETCHBOT_CLOCK_START` so a fire is seconds away.
 
