@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use fake_discord::{MessageId, opt, sub};
+use fake_discord::{MessageId, focused, opt, sub};
 use serde_json::Value;
 use stretchbot::domain::posting::{Fire, ScheduleId};
 use support::{Mode, TestApp, WAIT, spawn_app_at};
@@ -194,6 +194,63 @@ async fn a_snoozed_reminder_sends_once_at_the_new_instant_and_the_cadence_goes_o
     let sent = dms(&app, 3).await;
     assert_eq!(sent.len(), 3, "once each: {sent:?}");
     assert_eq!(sent[2]["nonce"], nonce_at("2027-06-01T09:31:00Z"));
+    app.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn skip_today_sends_nothing_more_today_and_the_zone_autocompletes_with_close_names() {
+    let mut app = spawn_app_at(Mode::Proxy, "2027-06-01T08:59:55Z".parse().unwrap()).await;
+    let suggested = app
+        .fake
+        .autocomplete(
+            app.guild,
+            app.channel,
+            app.member,
+            "remind",
+            [sub("timezone", [focused("zone", "berlin")])],
+        )
+        .await
+        .unwrap()
+        .wait_response(WAIT)
+        .await
+        .unwrap();
+    assert!(
+        suggested.to_string().contains("Europe/Berlin"),
+        "{suggested}"
+    );
+    remind(
+        &app,
+        "add",
+        vec![opt("times", "09:00, 09:01"), opt("tz", "UTC")],
+        2,
+    )
+    .await;
+    let first = dms(&app, 1).await.remove(0);
+    let skip = custom_ids(&first)
+        .into_iter()
+        .find(|id| id.starts_with("remind:k:"))
+        .unwrap();
+    let answer = app
+        .fake
+        .click_dm_button(app.member, message_id(&first), &skip)
+        .await
+        .unwrap()
+        .wait_response(WAIT)
+        .await
+        .unwrap();
+    let tomorrow = "2027-06-02T09:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    assert!(
+        answer
+            .to_string()
+            .contains(&format!("<t:{}:F>", tomorrow.timestamp())),
+        "{answer}"
+    );
+    app.restart_at("2027-06-01T09:00:56Z".parse().unwrap())
+        .await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(app.fake.dms(app.member).len(), 1, "09:01 is skipped");
     app.fake.assert_no_violations();
 }
 
