@@ -154,7 +154,8 @@ pub struct Poster<S, P> {
 /// A claimed fire on its way to Discord.
 struct Delivery<'a> {
     post: Outgoing<'a>,
-    /// For taking turns between guilds.
+    /// For taking turns between guilds (and between the members of reminders: see
+    /// [`reminders::turn_of`]).
     guild: GuildId,
     /// A claim from an earlier pass or run: it may have reached Discord already.
     may_have_been_sent: bool,
@@ -303,7 +304,10 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
             .collect();
         // Guilds take turns across batches too, not only within one.
         let due = fair_order(due, |schedule| {
-            (schedule.next_fire.unwrap_or(now), schedule.guild)
+            (
+                schedule.next_fire.unwrap_or(now),
+                reminders::turn_of(schedule),
+            )
         });
         let mut batches = due.chunks(CLAIM_BATCH);
         let mut claimed = match batches.next() {
@@ -479,7 +483,7 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
                 role: schedule.role,
                 fire,
             },
-            guild: schedule.guild,
+            guild: reminders::turn_of(schedule),
             may_have_been_sent,
         }))
     }

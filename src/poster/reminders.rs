@@ -7,9 +7,20 @@
 use chrono::{DateTime, Utc};
 
 use super::{Delivery, PostSender, Poster};
-use crate::domain::posting::{Claim, Due, Fire, due};
-use crate::domain::reminder::Reminder;
+use crate::domain::posting::{Claim, Due, Fire, GuildId, PostingSchedule, due};
+use crate::domain::reminder::{PERSONAL, Reminder};
 use crate::domain::store::{ClaimOutcome, ReminderStore, StoreError};
+
+/// Whose turn a schedule's post is when posts take turns: its guild's, or for a reminder, which all share
+/// the one personal space, its member's, so that a thousand reminders due at 09:00 take turns with the
+/// servers' posts one member at a time instead of queueing as one giant guild.
+pub(super) fn turn_of(schedule: &PostingSchedule) -> GuildId {
+    if schedule.guild == PERSONAL {
+        GuildId(schedule.created_by.0)
+    } else {
+        schedule.guild
+    }
+}
 
 impl<S: ReminderStore, P: PostSender> Poster<S, P> {
     /// Claims every snooze due by `now` and returns the deliveries of those still worth sending. Each
