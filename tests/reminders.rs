@@ -148,6 +148,12 @@ async fn a_reminder_dm_arrives_on_time_in_the_members_zone_across_a_dst_change()
         .await
         .unwrap();
     assert!(!team.to_string().contains("1 check-in"), "{team}");
+    let own = remind(&app, "stats", vec![], 1).await;
+    assert!(
+        own[0].to_string().contains("Your reminder stats"),
+        "{own:?}"
+    );
+    assert!(own[0].to_string().contains("1 check-in"), "{own:?}");
     app.fake.assert_no_violations();
 }
 

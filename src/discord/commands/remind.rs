@@ -16,8 +16,11 @@ use crate::discord::limiter::Route;
 use crate::discord::reply::{reply, respond_privately, say};
 use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{Category, Difficulty, Equipment, Filters, Position};
+use crate::domain::participation::{WEEK_STARTS_ON, local_day, member_stats};
 use crate::domain::posting::{ChannelId, Pause, ScheduleId, UserId};
-use crate::domain::reminder::{NewReminder, Reminder, Snooze, next_after_today, reminder_schedule};
+use crate::domain::reminder::{
+    NewReminder, PERSONAL, Reminder, Snooze, next_after_today, reminder_schedule,
+};
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
 use crate::domain::store::{ReminderStore, Store};
@@ -31,7 +34,9 @@ const MAX_PREVIEW: u8 = 10;
     slash_command,
     install_context = "Guild|User",
     interaction_context = "Guild|BotDm|PrivateChannel",
-    subcommands("add", "list", "remove", "pause", "resume", "preview", "timezone"),
+    subcommands(
+        "add", "list", "remove", "pause", "resume", "preview", "timezone", "stats"
+    ),
     subcommand_required
 )]
 pub async fn remind(_: Context<'_>) -> Result<(), Error> {
@@ -259,6 +264,20 @@ async fn timezone(
             say(ctx, text).await
         }
     }
+}
+
+/// Your stats from the check-ins under your reminder DMs, kept apart from every server's.
+#[poise::command(slash_command)]
+async fn stats(ctx: Context<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let user = UserId(ctx.author().id.get());
+    let zone = data.store.member_zone(user).await?;
+    let today = local_day(data.now(), zone.unwrap_or(Zone::UTC));
+    let check_ins = data.store.check_ins_of(PERSONAL, user).await?;
+    let stats = member_stats(&check_ins, today, WEEK_STARTS_ON);
+    let mut card = super::stats::me_card(&stats, &data.catalog, today, zone);
+    card.title = "Your reminder stats".to_owned();
+    super::stats::show(ctx, card).await
 }
 
 /// The snooze and skip-today buttons under a reminder DM; only the reminder's member has them.

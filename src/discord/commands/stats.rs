@@ -71,7 +71,7 @@ async fn where_and_when(ctx: Context<'_>) -> Result<(GuildId, Option<Zone>, Naiv
 }
 
 /// Shows a card to the member alone.
-async fn show(ctx: Context<'_>, card: Card) -> Result<(), Error> {
+pub(super) async fn show(ctx: Context<'_>, card: Card) -> Result<(), Error> {
     reply(
         ctx,
         poise::CreateReply::default()
@@ -268,7 +268,12 @@ pub(super) async fn on_forget(
 }
 
 /// The `/stats me` card.
-fn me_card(stats: &MemberStats, catalog: &Catalog, today: NaiveDate, zone: Option<Zone>) -> Card {
+pub(super) fn me_card(
+    stats: &MemberStats,
+    catalog: &Catalog,
+    today: NaiveDate,
+    zone: Option<Zone>,
+) -> Card {
     let footer = format!(
         "{} Only your user id, the days and the stretches are stored; /stats forget-me deletes them.",
         zone_line(zone)
