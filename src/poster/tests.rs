@@ -17,6 +17,8 @@ use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Zone};
 use crate::domain::store::Store;
 use crate::store::SqliteStore;
 
+mod reminders;
+
 /// How long the fake remembers a nonce: Discord's "few minutes", longer than the poster relies on.
 const NONCE_MEMORY: TimeDelta = TimeDelta::minutes(5);
 
