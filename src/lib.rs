@@ -14,6 +14,8 @@
 //!   - [`domain::posting`]: posting schedules as stored, fires with their nonce and post key, the grace
 //!     window.
 //!   - [`domain::participation`]: check-ins per member per local day, streaks, member and team stats.
+//!   - [`domain::reminder`]: personal reminders, posted as schedules of the member's own space by DM;
+//!     snoozes and skip-today.
 //!   - [`domain::store`]: the storage interface, in the domain's terms.
 //! - [`discord`]: the Discord adapter (serenity + poise): connection and gateway shards, slash commands
 //!   and the answers to their buttons (`/stats` and "I did it" among them), replies and the mention policy (`reply`), button
@@ -21,7 +23,8 @@
 //!   ([`discord::upload`]), and each picture (a card's, a timer step's) drawn once
 //!   ([`discord::pictures`]).
 //! - [`poster`]: wakes for each due fire and posts it exactly once (claim, send with the fire's nonce,
-//!   confirm), late within the grace window after downtime, through a seam that `discord` implements.
+//!   confirm), late within the grace window after downtime, through a seam that `discord` implements;
+//!   reminders' snoozes as extra claims.
 //! - [`timer`]: runs guided timers (a task and a painter each), with limits and shutdown, through a
 //!   screen that `discord` implements.
 //! - [`store`]: the storage adapters of the domain's interface, SQLite (`store/sqlite/`) and PostgreSQL

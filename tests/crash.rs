@@ -1,6 +1,6 @@
 //! Exactly once, the hard way: the real `stretchbot` binary is killed (SIGKILL) in the middle of posting
-//! and started again, and the fake Discord's channel must hold exactly one message per fire. Downtime
-//! inside and outside the grace window is tested the same way.
+//! and started again, and the fake Discord's channel (or a member's DMs, for a reminder) must hold
+//! exactly one message per fire. Downtime inside and outside the grace window is tested the same way.
 //!
 //! The bot's wall clock is set with `STRETCHBOT_CLOCK_START` so a fire is seconds away.
 
@@ -130,6 +130,23 @@ impl World {
             .expect("the schedule is added");
     }
 
+    /// Adds `09:00 UTC daily` as `member`'s personal reminder through `/remind add`.
+    async fn add_reminder(&self, member: fake_discord::UserId) {
+        self.fake
+            .invoke_command(
+                self.guild,
+                self.channel,
+                member,
+                "remind",
+                [sub("add", [opt("times", "09:00"), opt("tz", "UTC")])],
+            )
+            .await
+            .unwrap()
+            .wait_responses(2, WAIT)
+            .await
+            .expect("the reminder is added");
+    }
+
     async fn wait_for_claim(&self) {
         let store = SqliteStore::open(&self.database()).unwrap();
         for _ in 0..300 {
@@ -210,6 +227,36 @@ async fn killed_between_claim_and_send_the_post_goes_out_once_after_restart() {
     let bot = world.start_bot(fire_at() + TimeDelta::seconds(20)).await;
     let messages = world.expect_exactly_one_post(bot).await;
     assert_eq!(messages[0]["nonce"], fire().nonce());
+}
+
+#[tokio::test]
+async fn a_reminder_killed_between_claim_and_send_goes_out_as_one_dm_after_restart() {
+    let world = World::new(Options::default()).await;
+    let member = world
+        .fake
+        .add_member(world.guild, "alice", Permissions::empty());
+    let bot = world.start_bot(fire_at() - TimeDelta::seconds(4)).await;
+    world.add_reminder(member).await;
+    // The DM goes through the same message route: held there, the bot is killed while it waits.
+    world.fake.inject(Fault::Slow {
+        route: MESSAGES.into(),
+        delay: Duration::from_secs(30),
+        times: 1,
+    });
+    world.wait_for_claim().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    kill(bot);
+    assert!(world.fake.dms(member).is_empty(), "nothing was sent");
+
+    let bot = world.start_bot(fire_at() + TimeDelta::seconds(20)).await;
+    world.wait_for_confirmation().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let dms = world.fake.dms(member);
+    assert_eq!(dms.len(), 1, "{dms:?}");
+    assert_eq!(dms[0]["nonce"], fire().nonce());
+    assert!(world.fake.messages(world.channel).is_empty());
+    stop(bot);
+    world.fake.assert_no_violations();
 }
 
 #[tokio::test]

@@ -12,9 +12,10 @@ use stretchbot::domain::posting::{
     ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostKind, PostingSchedule,
     RoleId, UserId,
 };
+use stretchbot::domain::reminder::{NewReminder, Snooze};
 use stretchbot::domain::rotation::RotationState;
 use stretchbot::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
-use stretchbot::domain::store::Store;
+use stretchbot::domain::store::{ReminderStore, Store};
 use stretchbot::store::{PostgresStore, SqliteStore};
 use support::postgres::fresh_database_url;
 
@@ -126,6 +127,35 @@ async fn populated(path: &std::path::Path) -> (Vec<PostingSchedule>, Vec<Fire>) 
             .unwrap();
     }
     store.set_hidden(guild, UserId(1), true).await.unwrap();
+    // A member's reminder, snoozed, and their zone.
+    store
+        .set_member_zone(UserId(u64::MAX), Zone::parse("Asia/Tokyo").unwrap())
+        .await
+        .unwrap();
+    let reminder = store
+        .add_reminder(
+            NewReminder {
+                user: UserId(u64::MAX),
+                dm_channel: ChannelId(900),
+                schedule: Schedule::new(
+                    Zone::parse("Asia/Tokyo").unwrap(),
+                    Cadence::Daily(DailyTimes::parse("07:30", "daily").unwrap()),
+                ),
+                filters: Filters::default(),
+            },
+            RotationState::new(8),
+            Some(at("2027-03-15T22:30:00Z")),
+        )
+        .await
+        .unwrap();
+    let snooze = Snooze {
+        at: at("2027-03-15T23:00:00Z"),
+        stretch: stretch("cat-cow"),
+    };
+    store
+        .set_snooze(reminder.posting.id, Some(snooze))
+        .await
+        .unwrap();
     (store.schedules_in(guild).await.unwrap(), fires)
 }
 
@@ -148,8 +178,9 @@ async fn store_copy_moves_every_table_and_refuses_a_database_with_data() {
     );
     assert_eq!(
         stdout,
-        "2 guild zones\n2 schedules (with their rotation states)\n3 posts in the post log\n\
-         3 check-ins\n1 hidden members\n"
+        "2 guild zones\n3 schedules (with their rotation states)\n3 posts in the post log\n\
+         3 check-ins\n1 hidden members\n1 personal reminders (their schedules are among the \
+         schedules)\n1 members' zones\n"
     );
 
     let sqlite = SqliteStore::open(&path).unwrap();
@@ -175,6 +206,16 @@ async fn store_copy_moves_every_table_and_refuses_a_database_with_data() {
     assert_eq!(
         postgres.hidden_members(guild).await.unwrap(),
         HashSet::from([UserId(1)])
+    );
+    let member = UserId(u64::MAX);
+    assert_eq!(
+        postgres.reminders_of(member).await.unwrap(),
+        sqlite.reminders_of(member).await.unwrap()
+    );
+    assert_eq!(postgres.reminders_of(member).await.unwrap().len(), 1);
+    assert_eq!(
+        postgres.member_zone(member).await.unwrap(),
+        sqlite.member_zone(member).await.unwrap()
     );
     for zoned in [guild, GuildId(2)] {
         assert_eq!(

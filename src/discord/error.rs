@@ -29,9 +29,9 @@ impl From<serenity::Error> for Error {
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::TooManySchedules { .. } | StoreError::NoSuchSchedule(_) => {
-                Error::User(error.to_string())
-            }
+            StoreError::TooManySchedules { .. }
+            | StoreError::TooManyReminders { .. }
+            | StoreError::NoSuchSchedule(_) => Error::User(error.to_string()),
             StoreError::Backend(_) => Error::Internal(error.to_string()),
         }
     }

@@ -163,7 +163,12 @@ pub async fn run(
         .options(poise::FrameworkOptions {
             commands: commands::all_commands(),
             on_error: |error| Box::pin(error::on_error(error)),
-            post_command: |ctx| Box::pin(async move { crate::metrics::interaction(&ctx.command().qualified_name, "ok", ctx.id()) }),
+            post_command: |ctx| {
+                Box::pin(async move {
+                    crate::metrics::interaction(&ctx.command().qualified_name, "ok", ctx.id());
+                    commands::tell_of_paused_reminders(ctx).await;
+                })
+            },
             pre_command: |ctx| {
                 Box::pin(async move {
                     ctx.set_invocation_data(ctx.data().in_flight.enter()).await;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::buttons::{did_it_button, start_timer_button};
+use super::buttons::{did_it_button, snooze_row, start_timer_button};
 use super::card::Card;
 use super::commands::team_card;
 use super::limiter::{Limiter, Route};
@@ -30,6 +30,8 @@ const POST_KEY_SEPARATOR: &str = " · post ";
 const UNKNOWN_CHANNEL: isize = 10003;
 const MISSING_ACCESS: isize = 50001;
 const MISSING_PERMISSIONS: isize = 50013;
+/// The member of a DM does not take messages from the bot.
+const CANNOT_MESSAGE_USER: isize = 50007;
 
 /// Posts through serenity's HTTP client.
 pub struct DiscordSender {
@@ -78,7 +80,7 @@ impl PostSender for DiscordSender {
     async fn send(&self, post: &Outgoing<'_>) -> Result<MessageId, SendError> {
         let channel: serenity::ChannelId = discord_id(post.channel.0, "channel")?;
         let picture = match &post.body {
-            Body::Stretch(entry) => self.pictures.for_entry(entry).await,
+            Body::Stretch(entry) | Body::Reminder(entry) => self.pictures.for_entry(entry).await,
             Body::TeamSummary(_) => None,
         };
         match self
@@ -127,7 +129,7 @@ impl PostSender for DiscordSender {
 /// The card of a post (a stretch, or a summary's team stats), its footer carrying the post key last.
 fn card_for(post: &Outgoing<'_>) -> Card {
     let mut card = match &post.body {
-        Body::Stretch(entry) => Card::for_entry(entry),
+        Body::Stretch(entry) | Body::Reminder(entry) => Card::for_entry(entry),
         Body::TeamSummary(summary) => team_card(
             &summary.stats,
             "Weekly stretch summary",
@@ -171,12 +173,16 @@ fn message_for(
     .allowed_mentions(only_role(role))
     .nonce(serenity::Nonce::String(post.fire.nonce()))
     .enforce_nonce(true);
-    if let Body::Stretch(entry) = &post.body {
+    if let Body::Stretch(entry) | Body::Reminder(entry) = &post.body {
         // Timer and check-in right under the card: doing the stretch and saying so is one tap each.
-        message = message.components(vec![serenity::CreateActionRow::Buttons(vec![
+        let mut rows = vec![serenity::CreateActionRow::Buttons(vec![
             start_timer_button(&entry.id),
             did_it_button(&entry.id, Some(post.fire.schedule)),
-        ])]);
+        ])];
+        if let Body::Reminder(_) = &post.body {
+            rows.push(snooze_row(post.fire.schedule, &entry.id));
+        }
+        message = message.components(rows);
     }
     Ok(match role {
         Some(role) => message.content(format!("<@&{role}>")),
@@ -199,6 +205,7 @@ fn send_error(error: serenity::Error) -> SendError {
                 UNKNOWN_CHANNEL => SendError::ChannelGone,
                 MISSING_ACCESS => SendError::MissingAccess,
                 MISSING_PERMISSIONS => SendError::MissingPermissions,
+                CANNOT_MESSAGE_USER => SendError::CannotDm,
                 // A 429 here is one the limiter (or serenity) already waited out and retried.
                 _ if response.status_code.is_server_error()
                     || response.status_code == serenity::StatusCode::TOO_MANY_REQUESTS =>

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod participation;
 pub mod pose;
 pub mod posting;
+pub mod reminder;
 pub mod rotation;
 pub mod schedule;
 pub mod store;

@@ -69,6 +69,8 @@ pub enum Pause {
     MissingPermissions,
     /// The bot was removed from the guild.
     LeftGuild,
+    /// A reminder's member does not take DMs from the bot (50007: DMs closed, or the bot blocked).
+    DmsClosed,
 }
 
 impl fmt::Display for Pause {
@@ -83,6 +85,10 @@ impl fmt::Display for Pause {
                 "the bot may not post there; give it Send Messages and Embed Links, then resume"
             }
             Pause::LeftGuild => "the bot was removed from the server",
+            Pause::DmsClosed => {
+                "Discord would not deliver the DM (your DMs are closed to the bot, or it is blocked); \
+                 allow direct messages from server members in your privacy settings, then `/remind resume`"
+            }
         })
     }
 }

@@ -16,6 +16,7 @@ use super::posting::{
     Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
     UserId,
 };
+use super::reminder::{NewReminder, Reminder, Snooze};
 use super::rotation::RotationState;
 use super::schedule::Zone;
 
@@ -24,6 +25,11 @@ pub enum StoreError {
     /// A guild already has the most schedules it may have.
     #[error("this server already has {limit} schedules, the most allowed; remove one first")]
     TooManySchedules { limit: usize },
+    /// A member already has the most reminders they may have.
+    #[error(
+        "You already have {limit} reminders, the most allowed; remove one with `/remind remove` first"
+    )]
+    TooManyReminders { limit: usize },
     #[error("no schedule {0} in this server")]
     NoSuchSchedule(ScheduleId),
     /// The database failed; the text is for logs, not for members.
@@ -183,6 +189,70 @@ pub trait Store: Send + Sync + 'static {
         &self,
         guild: GuildId,
     ) -> impl Future<Output = Result<HashSet<UserId>, StoreError>> + Send;
+}
+
+/// Personal reminders and members' own settings. A reminder's schedule is also one of [`Store`]'s
+/// schedules (guild [`super::reminder::PERSONAL`]), so claiming, skipping, confirming, pausing and
+/// resuming it go through [`Store`] as for any schedule.
+pub trait ReminderStore: Store {
+    fn member_zone(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<Zone>, StoreError>> + Send;
+    fn set_member_zone(
+        &self,
+        user: UserId,
+        zone: Zone,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a new reminder, refusing a member's sixth
+    /// ([`super::reminder::MAX_REMINDERS_PER_MEMBER`]).
+    fn add_reminder(
+        &self,
+        new: NewReminder,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Reminder, StoreError>> + Send;
+    /// A member's reminders, oldest first.
+    fn reminders_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Reminder>, StoreError>> + Send;
+    fn reminder(
+        &self,
+        id: ScheduleId,
+    ) -> impl Future<Output = Result<Option<Reminder>, StoreError>> + Send;
+    /// Removes a member's reminder with its post log; false when they have none by that id.
+    fn remove_reminder(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Sets (or with `None`, clears) a reminder's snooze.
+    fn set_snooze(
+        &self,
+        id: ScheduleId,
+        snooze: Option<Snooze>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Reminders with a snooze due at or before `until`, earliest first.
+    fn due_snoozes(
+        &self,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Reminder>, StoreError>> + Send;
+    /// The earliest pending snooze: the poster wakes for it too.
+    fn next_snooze(&self)
+    -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+    /// Sets whether the member was told why the reminder paused.
+    fn set_pause_told(
+        &self,
+        id: ScheduleId,
+        told: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forget-me: deletes every reminder of a member (with their post logs) and their saved zone;
+    /// returns how many reminders went.
+    fn forget_reminders(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// How far back [`load_team_stats`] reads at first; most streaks are shorter, so one read usually does.

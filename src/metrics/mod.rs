@@ -177,6 +177,7 @@ pub fn post_failed(error: &SendError) {
         SendError::ChannelGone => "channel_gone",
         SendError::MissingAccess => "missing_access",
         SendError::MissingPermissions => "missing_permissions",
+        SendError::CannotDm => "cannot_dm",
         SendError::Transient(_) => "transient",
         SendError::Rejected(_) => "rejected",
     };

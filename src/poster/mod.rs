@@ -12,6 +12,7 @@
 //! Each delivery ends in one log event carrying `schedule`, `fire`, `nonce` and `outcome` (`posted`,
 //! `paused`, `given_up`, `rejected`, `retry_later`, `unrecorded`) as fields; never the post's text.
 
+mod reminders;
 #[cfg(test)]
 mod tests;
 
@@ -33,9 +34,10 @@ use crate::domain::posting::{
     ChannelId, Claim, Due, Fire, GuildId, MessageId, Pause, PostKind, PostRecord, PostingSchedule,
     RoleId, ScheduleId, due,
 };
+use crate::domain::reminder::PERSONAL;
 use crate::domain::rotation;
 use crate::domain::schedule::{Schedule, Zone};
-use crate::domain::store::{ClaimOutcome, Store, StoreError, load_team_stats};
+use crate::domain::store::{ClaimOutcome, ReminderStore, StoreError, load_team_stats};
 
 /// One post to send: what one fire posts, in the channel it was claimed for.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct Outgoing<'a> {
 pub enum Body<'a> {
     /// A stretch of the day.
     Stretch(&'a Entry),
+    /// A member's personal reminder, by DM: the stretch, with the snooze buttons.
+    Reminder(&'a Entry),
     /// A summary schedule's team stats.
     TeamSummary(Summary),
 }
@@ -75,6 +79,9 @@ pub enum SendError {
     MissingAccess,
     #[error("the bot may not post in the channel (Discord error 50013)")]
     MissingPermissions,
+    /// A reminder's member does not take DMs from the bot (DMs closed, or the bot blocked).
+    #[error("the member does not take DMs from the bot (Discord error 50007)")]
+    CannotDm,
     /// A 5xx, a 429 left after backing off, or a network failure: worth another try, with the same nonce.
     #[error("Discord failed or could not be reached: {0}")]
     Transient(String),
@@ -147,7 +154,8 @@ pub struct Poster<S, P> {
 /// A claimed fire on its way to Discord.
 struct Delivery<'a> {
     post: Outgoing<'a>,
-    /// For taking turns between guilds.
+    /// For taking turns between guilds (and between the members of reminders: see
+    /// [`reminders::turn_of`]).
     guild: GuildId,
     /// A claim from an earlier pass or run: it may have reached Discord already.
     may_have_been_sent: bool,
@@ -162,7 +170,7 @@ enum Outcome {
     LeftClaimed,
 }
 
-impl<S: Store, P: PostSender> Poster<S, P> {
+impl<S: ReminderStore, P: PostSender> Poster<S, P> {
     /// `schedules_changed` is the `Notify` the admin commands call after any change to a schedule;
     /// `grace` is how late a missed fire may still be posted (`poster.grace_minutes`).
     pub fn new(
@@ -234,10 +242,15 @@ impl<S: Store, P: PostSender> Poster<S, P> {
         // as a burst.
         let blocked: HashSet<ScheduleId> =
             still_unfinished.iter().map(|fire| fire.schedule).collect();
-        let left_claimed = self.claim_and_deliver_due(&blocked).await?;
+        let mut left_claimed = self.claim_and_deliver_due(&blocked).await?;
+        let snoozed = self.claim_due_snoozes(self.clock.now()).await?;
+        left_claimed.extend(self.deliver_all(snoozed).await);
 
         let now = self.clock.now();
-        let next_due = self.store.next_due().await?;
+        let next_due = earliest(
+            self.store.next_due().await?,
+            self.store.next_snooze().await?,
+        );
         if still_unfinished.is_empty() && left_claimed.is_empty() {
             return Ok(next_due);
         }
@@ -291,7 +304,10 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             .collect();
         // Guilds take turns across batches too, not only within one.
         let due = fair_order(due, |schedule| {
-            (schedule.next_fire.unwrap_or(now), schedule.guild)
+            (
+                schedule.next_fire.unwrap_or(now),
+                reminders::turn_of(schedule),
+            )
         });
         let mut batches = due.chunks(CLAIM_BATCH);
         let mut claimed = match batches.next() {
@@ -446,7 +462,11 @@ impl<S: Store, P: PostSender> Poster<S, P> {
                     .await;
                     return Ok(None);
                 };
-                Body::Stretch(entry)
+                if schedule.guild == PERSONAL {
+                    Body::Reminder(entry)
+                } else {
+                    Body::Stretch(entry)
+                }
             }
             None => {
                 let zone = schedule.schedule.zone;
@@ -463,7 +483,7 @@ impl<S: Store, P: PostSender> Poster<S, P> {
                 role: schedule.role,
                 fire,
             },
-            guild: schedule.guild,
+            guild: reminders::turn_of(schedule),
             may_have_been_sent,
         }))
     }
@@ -575,6 +595,8 @@ impl<S: Store, P: PostSender> Poster<S, P> {
             SendError::ChannelGone => self.pause(post, Pause::ChannelGone).await,
             SendError::MissingAccess => self.pause(post, Pause::MissingAccess).await,
             SendError::MissingPermissions => self.pause(post, Pause::MissingPermissions).await,
+            // Paused, not retried: Discord would refuse every retry the same way.
+            SendError::CannotDm => self.pause(post, Pause::DmsClosed).await,
             SendError::Transient(why) => {
                 tracing::warn!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "retry_later", %why, "Discord kept failing; the post stays claimed for a later wake");
                 Outcome::LeftClaimed
@@ -636,6 +658,14 @@ impl<S: Store, P: PostSender> Poster<S, P> {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Nothing here panics while holding a lock; if something did, the data is still a plain collection.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Orders posts (or due schedules) by fire and, within one fire, takes turns between guilds (every

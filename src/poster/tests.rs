@@ -14,7 +14,10 @@ use crate::domain::catalog::{Difficulty, Filters, Position, StretchId};
 use crate::domain::posting::{NewSchedule, PostState, UserId};
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Zone};
+use crate::domain::store::Store;
 use crate::store::SqliteStore;
+
+mod reminders;
 
 /// How long the fake remembers a nonce: Discord's "few minutes", longer than the poster relies on.
 const NONCE_MEMORY: TimeDelta = TimeDelta::minutes(5);
@@ -147,11 +150,11 @@ impl PostSender for FakeDiscord {
             id,
             channel: post.channel,
             stretch: match &post.body {
-                Body::Stretch(entry) => Some(entry.id.clone()),
+                Body::Stretch(entry) | Body::Reminder(entry) => Some(entry.id.clone()),
                 Body::TeamSummary(_) => None,
             },
             summary: match &post.body {
-                Body::Stretch(_) => None,
+                Body::Stretch(_) | Body::Reminder(_) => None,
                 Body::TeamSummary(summary) => Some(summary.clone()),
             },
             role: post.role,

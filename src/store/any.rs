@@ -10,9 +10,10 @@ use crate::domain::posting::{
     Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
     UserId,
 };
+use crate::domain::reminder::{NewReminder, Reminder, Snooze};
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
-use crate::domain::store::{ClaimOutcome, Store, StoreError};
+use crate::domain::store::{ClaimOutcome, ReminderStore, Store, StoreError};
 
 use super::{PostgresStore, SqliteStore};
 
@@ -38,8 +39,8 @@ impl From<PostgresStore> for AnyStore {
 /// Implements [`Store`] for [`AnyStore`] by handing every call to the backend inside, so that a method
 /// added to the interface is one line here. Every call is timed and its failures counted for the metrics.
 macro_rules! delegate {
-    ($(fn $name:ident(&self $(, $arg:ident: $kind:ty)*) -> $output:ty;)*) => {
-        impl Store for AnyStore {
+    ($trait:ident: $(fn $name:ident(&self $(, $arg:ident: $kind:ty)*) -> $output:ty;)*) => {
+        impl $trait for AnyStore {
             $(
                 async fn $name(&self $(, $arg: $kind)*) -> Result<$output, StoreError> {
                     let _call = crate::metrics::store_call();
@@ -54,6 +55,7 @@ macro_rules! delegate {
 }
 
 delegate! {
+    Store:
     fn guild_zone(&self, guild: GuildId) -> Option<Zone>;
     fn set_guild_zone(&self, guild: GuildId, zone: Zone) -> ();
     fn add_schedule(
@@ -87,4 +89,24 @@ delegate! {
     fn forget_member(&self, guild: GuildId, user: UserId) -> usize;
     fn set_hidden(&self, guild: GuildId, user: UserId, hidden: bool) -> ();
     fn hidden_members(&self, guild: GuildId) -> HashSet<UserId>;
+}
+
+delegate! {
+    ReminderStore:
+    fn member_zone(&self, user: UserId) -> Option<Zone>;
+    fn set_member_zone(&self, user: UserId, zone: Zone) -> ();
+    fn add_reminder(
+        &self,
+        new: NewReminder,
+        rotation: RotationState,
+        next_fire: Option<DateTime<Utc>>
+    ) -> Reminder;
+    fn reminders_of(&self, user: UserId) -> Vec<Reminder>;
+    fn reminder(&self, id: ScheduleId) -> Option<Reminder>;
+    fn remove_reminder(&self, user: UserId, id: ScheduleId) -> bool;
+    fn set_snooze(&self, id: ScheduleId, snooze: Option<Snooze>) -> ();
+    fn due_snoozes(&self, until: DateTime<Utc>) -> Vec<Reminder>;
+    fn next_snooze(&self) -> Option<DateTime<Utc>>;
+    fn set_pause_told(&self, id: ScheduleId, told: bool) -> ();
+    fn forget_reminders(&self, user: UserId) -> usize;
 }

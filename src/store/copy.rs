@@ -28,7 +28,7 @@ pub(crate) struct Table {
     pub columns: &'static [(&'static str, Kind)],
 }
 
-/// Parents before children (`posts` refer to `schedules`).
+/// Parents before children (`posts` and `reminders` refer to `schedules`).
 pub(crate) const TABLES: &[Table] = &[
     Table {
         name: "guild_settings",
@@ -85,6 +85,22 @@ pub(crate) const TABLES: &[Table] = &[
         name: "hidden_members",
         described_as: "hidden members",
         columns: &[("guild_id", Kind::Text), ("user_id", Kind::Text)],
+    },
+    Table {
+        name: "reminders",
+        described_as: "personal reminders (their schedules are among the schedules)",
+        columns: &[
+            ("schedule_id", Kind::Integer),
+            ("user_id", Kind::Text),
+            ("snooze_at", Kind::Integer),
+            ("snooze_stretch", Kind::Text),
+            ("pause_told", Kind::Integer),
+        ],
+    },
+    Table {
+        name: "member_settings",
+        described_as: "members' zones",
+        columns: &[("user_id", Kind::Text), ("zone", Kind::Text)],
     },
 ];
 

@@ -162,3 +162,73 @@ macro_rules! schedule_from_row {
     }};
 }
 pub(super) use schedule_from_row;
+
+/// Every reminder read goes through [`reminder_from_row`], which expects these columns: its schedule's,
+/// then its own. The same on both backends.
+pub(super) const SELECT_REMINDERS: &str = "SELECT s.id, s.guild_id, s.channel_id, s.kind, s.zone, \
+     s.cadence, s.role_id, s.filters, s.created_by, s.pause, s.rotation, s.next_fire, r.user_id, \
+     r.snooze_at, r.snooze_stretch, r.pause_told FROM schedules s JOIN reminders r ON r.schedule_id = s.id";
+
+/// The one reading of a [`SELECT_REMINDERS`] row, for both backends (see [`schedule_from_row`]).
+macro_rules! reminder_from_row {
+    ($row:expr, $id:expr, $column:ident) => {{
+        use $crate::domain::catalog::StretchId;
+        use $crate::domain::posting::{PostingSchedule, UserId};
+        use $crate::domain::reminder::{Reminder, Snooze};
+        use $crate::store::values::parse_instant;
+        let id: i64 = $id;
+        let posting: Result<PostingSchedule, StoreError> =
+            $crate::store::values::schedule_from_row!($row, id, $column);
+        let owner = format!("reminder {id}");
+        let owner = owner.as_str();
+        let at = $column($row, owner, "snooze_at", |seconds: Option<i64>| {
+            seconds.map(parse_instant).transpose()
+        })?;
+        let stretch = $column($row, owner, "snooze_stretch", |text: Option<String>| {
+            text.map(|text| StretchId::parse(&text)).transpose()
+        })?;
+        Ok(Reminder {
+            posting: posting?,
+            user: $column($row, owner, "user_id", |text: String| {
+                text.parse().map(UserId)
+            })?,
+            snooze: match (at, stretch) {
+                (Some(at), Some(stretch)) => Some(Snooze { at, stretch }),
+                _ => None,
+            },
+            pause_told: $column($row, owner, "pause_told", |told: i64| {
+                Ok::<_, std::convert::Infallible>(told != 0)
+            })?,
+        })
+    }};
+}
+pub(super) use reminder_from_row;
+
+/// The reminder `add_reminder` returns: what was asked for, under its new id, not paused.
+pub(super) fn added_reminder(
+    id: ScheduleId,
+    new: crate::domain::reminder::NewReminder,
+    rotation: RotationState,
+    next_fire: Option<DateTime<Utc>>,
+) -> crate::domain::reminder::Reminder {
+    use crate::domain::posting::PostKind;
+    use crate::domain::reminder::{PERSONAL, Reminder};
+    Reminder {
+        posting: PostingSchedule {
+            id,
+            guild: PERSONAL,
+            channel: new.dm_channel,
+            kind: PostKind::Stretch,
+            schedule: new.schedule,
+            role: None,
+            filters: new.filters,
+            created_by: new.user,
+            pause: None,
+            rotation,
+            next_fire,
+        },
+        user: new.user,
+        snooze: None,
+        pause_told: false,
+    }
+}

@@ -4,6 +4,7 @@
 //! A button's custom id starts with a prefix naming its handler ([`crate::discord::buttons`]);
 //! [`on_click`] hands the click to that handler and answers every failure privately.
 
+mod remind;
 mod schedule;
 mod stats;
 mod stretch;
@@ -18,9 +19,16 @@ use super::{Data, Error};
 /// The team card of `/stats team`, which the weekly summary post shares.
 pub(crate) use stats::team_card;
 
+pub(crate) use remind::tell_of_paused_reminders;
+
 /// Every command the bot registers.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
-    vec![stretch::stretch(), schedule::schedule(), stats::stats()]
+    vec![
+        stretch::stretch(),
+        schedule::schedule(),
+        stats::stats(),
+        remind::remind(),
+    ]
 }
 
 /// Answers a button click. Whatever fails, the member gets a private answer: what to do when the
@@ -42,6 +50,7 @@ pub async fn on_click(
         buttons::TIMER_CONTROL => timer::on_control_click(ctx, click, data, rest).await,
         buttons::DID_IT => stats::on_did_it(ctx, click, data, rest).await,
         buttons::FORGET => stats::on_forget(ctx, click, data, rest).await,
+        buttons::REMIND => remind::on_click(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(

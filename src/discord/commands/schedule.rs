@@ -478,7 +478,7 @@ async fn timezone(
     }
 }
 
-async fn autocomplete_zone(
+pub(super) async fn autocomplete_zone(
     _ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
@@ -676,7 +676,7 @@ fn describe(schedule: &PostingSchedule) -> String {
 }
 
 /// The next `count` posts as Discord timestamps, which every reader sees in their own time zone.
-fn upcoming(schedule: &Schedule, now: DateTime<Utc>, count: usize) -> String {
+pub(super) fn upcoming(schedule: &Schedule, now: DateTime<Utc>, count: usize) -> String {
     let fires: Vec<String> = schedule
         .fires_after(now)
         .take(count)
@@ -689,7 +689,7 @@ fn upcoming(schedule: &Schedule, now: DateTime<Utc>, count: usize) -> String {
     }
 }
 
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     format!("<t:{}:F>", at.timestamp())
 }
 

@@ -17,8 +17,9 @@ use crate::domain::participation::{
     CheckIn, MemberStats, TeamStats, WEEK_STARTS_ON, local_day, member_stats, week_of,
 };
 use crate::domain::posting::{GuildId, ScheduleId, UserId};
+use crate::domain::reminder::PERSONAL;
 use crate::domain::schedule::Zone;
-use crate::domain::store::{Store, load_team_stats};
+use crate::domain::store::{ReminderStore, Store, load_team_stats};
 
 /// The longest bar of the per-day chart, in blocks; longer weeks are scaled down to it.
 const LONGEST_BAR: u32 = 16;
@@ -70,7 +71,7 @@ async fn where_and_when(ctx: Context<'_>) -> Result<(GuildId, Option<Zone>, Naiv
 }
 
 /// Shows a card to the member alone.
-async fn show(ctx: Context<'_>, card: Card) -> Result<(), Error> {
+pub(super) async fn show(ctx: Context<'_>, card: Card) -> Result<(), Error> {
     reply(
         ctx,
         poise::CreateReply::default()
@@ -91,10 +92,16 @@ async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
         .check_ins_of(guild, UserId(user.get()))
         .await?
         .len();
-    if stored == 0 {
+    let reminders = ctx
+        .data()
+        .store
+        .reminders_of(UserId(user.get()))
+        .await?
+        .len();
+    if stored == 0 && reminders == 0 {
         return say(
             ctx,
-            "You have no check-ins stored in this server, so there is nothing to delete."
+            "You have no check-ins stored in this server and no reminders, so there is nothing to delete."
                 .to_owned(),
         )
         .await;
@@ -112,8 +119,10 @@ async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
         poise::CreateReply::default()
             .content(format!(
                 "This deletes all {} in this server: your streaks, totals and favourite start from zero, \
-                 and it cannot be undone. Your hide-me choice stays as it is.",
-                plural(stored, "check-in")
+                 and it cannot be undone. Your hide-me choice stays as it is. It also deletes your {} \
+                 with their check-ins and your saved zone.",
+                plural(stored, "check-in"),
+                plural(reminders, "personal reminder")
             ))
             .components(vec![buttons])
             .ephemeral(true),
@@ -158,14 +167,10 @@ pub(super) async fn on_did_it(
     let (stretch, schedule) = parse_did_it(id).ok_or_else(|| {
         Error::user("This button is from an older version of the bot and no longer works.")
     })?;
-    let guild = GuildId(
-        click
-            .guild_id
-            .ok_or_else(|| {
-                Error::user("Check-ins count per server: press the button in a server's channel.")
-            })?
-            .get(),
-    );
+    // Pressed under a reminder DM: the member's own stats, apart from every server's.
+    let guild = click
+        .guild_id
+        .map_or(PERSONAL, |guild| GuildId(guild.get()));
     let user = UserId(click.user.id.get());
     let zone = check_in_zone(data, guild, schedule).await?;
     let day = local_day(data.now(), zone);
@@ -236,9 +241,14 @@ pub(super) async fn on_forget(
                 .store
                 .forget_member(GuildId(guild.get()), UserId(owner))
                 .await?;
+            let reminders = data.store.forget_reminders(UserId(owner)).await?;
+            let personal = data.store.forget_member(PERSONAL, UserId(owner)).await?;
             format!(
-                "Deleted {}. Nothing about your participation is stored in this server any more.",
-                plural(deleted, "check-in")
+                "Deleted {} and {} (with {} from reminder DMs, and your saved zone). Nothing about \
+                 your participation is stored in this server any more.",
+                plural(deleted, "check-in"),
+                plural(reminders, "personal reminder"),
+                plural(personal, "check-in")
             )
         }
         "cancel" => "Cancelled: nothing was deleted.".to_owned(),
@@ -258,7 +268,12 @@ pub(super) async fn on_forget(
 }
 
 /// The `/stats me` card.
-fn me_card(stats: &MemberStats, catalog: &Catalog, today: NaiveDate, zone: Option<Zone>) -> Card {
+pub(super) fn me_card(
+    stats: &MemberStats,
+    catalog: &Catalog,
+    today: NaiveDate,
+    zone: Option<Zone>,
+) -> Card {
     let footer = format!(
         "{} Only your user id, the days and the stretches are stored; /stats forget-me deletes them.",
         zone_line(zone)

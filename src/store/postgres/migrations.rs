@@ -10,6 +10,8 @@ use crate::domain::store::StoreError;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_initial.sql"),
     include_str!("../../../migrations/postgres/0002_abandoned_posts.sql"),
+    // Schema 3 is the safe-defaults migration of another branch; this one follows it when merged.
+    include_str!("../../../migrations/postgres/0004_reminders.sql"),
 ];
 
 /// Every process that starts takes this lock before it looks at the schema, so that two starting

@@ -8,7 +8,8 @@
 //! dropped is then found claimed, and the poster finishes it with its nonce as after any crash.
 //!
 //! One file per aggregate, as on SQLite: [`schedules`] (and their claims), [`posts`], [`participation`],
-//! [`guilds`], beside the [`migrations`], the [`rows`] readings and the operator [`tools`].
+//! [`guilds`], [`reminders`] (members' reminders and zones), beside the [`migrations`], the [`rows`]
+//! readings and the operator [`tools`].
 
 mod guilds;
 mod migrations;
@@ -171,6 +172,9 @@ macro_rules! retrying {
         }
     }};
 }
+
+// After `retrying!`, which it uses.
+mod reminders;
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and migrates it.

@@ -8,13 +8,14 @@
 //! [`StoreError::Backend`] naming its row and column, never a panic.
 //!
 //! One file per aggregate: [`schedules`] (and their claims), [`posts`] (the post log), [`participation`]
-//! (check-ins and privacy), [`guilds`] (guild settings), beside the [`migrations`] and the [`rows`]
+//! (check-ins and privacy), [`guilds`] (guild settings), [`reminders`] (members' reminders and zones), beside the [`migrations`] and the [`rows`]
 //! readings they share. Each holds plain functions on a connection; this file runs them off the runtime.
 
 mod guilds;
 mod migrations;
 mod participation;
 mod posts;
+mod reminders;
 mod rows;
 mod schedules;
 #[cfg(test)]

@@ -74,7 +74,9 @@ async fn migrates_a_fresh_file() {
             "check_ins",
             "guild_settings",
             "hidden_members",
+            "member_settings",
             "posts",
+            "reminders",
             "schedules",
             "sqlite_sequence"
         ]

@@ -115,10 +115,33 @@ impl std::error::Error for InvokeError {}
 /// A new interaction: its id, its payload, and the receiver that fires once it is written to the bot.
 pub(crate) type Dispatched = (InteractionId, Value, Option<oneshot::Receiver<()>>);
 
+/// The interaction contexts (application-commands.mdx, Interaction Context Types).
+const GUILD_CONTEXT: u8 = 0;
+const BOT_DM_CONTEXT: u8 = 1;
+
+/// Whether a global command may be used in a DM with the bot: its `contexts` include BOT_DM, or, without
+/// `contexts`, its `dm_permission` is not false (the older field, true by default).
+fn usable_in_dms(command: &crate::commands::StoredCommand) -> bool {
+    match command.json["contexts"].as_array() {
+        Some(contexts) => contexts.contains(&json!(BOT_DM_CONTEXT)),
+        None => command.json["dm_permission"].as_bool() != Some(false),
+    }
+}
+
+/// The installs that authorize an interaction: the guild install, keyed GUILD_INSTALL ("0"), whose value
+/// is the guild's id, or "0" in a DM with the bot (receiving-and-responding.mdx).
+fn authorizing_owners(place: Place) -> Value {
+    let owner = place
+        .guild
+        .map_or_else(|| "0".to_owned(), |g| g.to_string());
+    json!({"0": owner})
+}
+
 /// Where an interaction happens and who does it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Place {
-    pub guild: GuildId,
+    /// `None` in a DM with the bot.
+    pub guild: Option<GuildId>,
     pub channel: ChannelId,
     pub user: UserId,
 }
@@ -187,17 +210,21 @@ impl World {
                 .iter()
                 .find(|c| c.kind() == 1 && c.name() == name && c.scope == scope)
         };
-        let command = find(Scope::Guild(place.guild))
-            .or_else(|| find(Scope::Global))
+        let command = place
+            .guild
+            .and_then(|guild| find(Scope::Guild(guild)))
+            .or_else(|| find(Scope::Global).filter(|c| place.guild.is_some() || usable_in_dms(c)))
             .ok_or_else(|| {
                 InvokeError::NotFound(format!(
                     "no slash command /{name} registered for this guild"
                 ))
             })?
             .clone();
-        let overridden =
+        let overridden = place.guild.is_none_or(|guild| {
             self.command_overrides
-                .contains(&(place.guild, name.to_owned(), place.user));
+                .contains(&(guild, name.to_owned(), place.user))
+        });
+        // A DM has no permissions to check: default_member_permissions applies in guilds only.
         if let Some(required) = command.json["default_member_permissions"]
             .as_str()
             .and_then(|s| s.parse::<u64>().ok())
@@ -341,18 +368,21 @@ impl World {
         if !self.gateway.is_ready() {
             return Err(InvokeError::NotConnected);
         }
+        let Some(guild) = place.guild else {
+            return self.check_dm_place(place);
+        };
         let channel = self
             .channels
             .get(&place.channel)
             .ok_or_else(|| InvokeError::NotFound(format!("channel {}", place.channel)))?;
-        if channel.guild != place.guild {
+        if channel.guild != guild {
             return Err(InvokeError::NotFound(format!(
-                "channel {} in guild {}",
-                place.channel, place.guild
+                "channel {} in guild {guild}",
+                place.channel
             )));
         }
-        self.member(place.guild, place.user).map_err(|_| {
-            InvokeError::NotFound(format!("member {} of guild {}", place.user, place.guild))
+        self.member(guild, place.user).map_err(|_| {
+            InvokeError::NotFound(format!("member {} of guild {guild}", place.user))
         })?;
         let perms = self
             .permissions_in(place.channel, place.user)
@@ -383,8 +413,6 @@ impl World {
         let app_perms = self
             .permissions_in(place.channel, self.bot)
             .unwrap_or_default();
-        let mut member = self.member_json(place.guild, place.user);
-        member["permissions"] = json!(member_perms.wire());
         let mut channel = self.channel_json(place.channel);
         channel["permissions"] = json!(member_perms.wire());
         let mut payload = json!({
@@ -392,21 +420,37 @@ impl World {
             "application_id": self.application,
             "type": kind,
             "data": data,
-            "guild": {"id": place.guild, "locale": LOCALE, "features": []},
-            "guild_id": place.guild,
             "channel": channel,
             "channel_id": place.channel,
-            "member": member,
             "token": token,
             "version": 1,
             "app_permissions": app_perms.wire(),
             "locale": LOCALE,
-            "guild_locale": LOCALE,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": place.guild},
-            "context": 0,
+            "authorizing_integration_owners": authorizing_owners(place),
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
+        match place.guild {
+            Some(guild) => {
+                let mut member = self.member_json(guild, place.user);
+                member["permissions"] = json!(member_perms.wire());
+                merge(
+                    &mut payload,
+                    json!({
+                        "guild": {"id": guild, "locale": LOCALE, "features": []},
+                        "guild_id": guild,
+                        "member": member,
+                        "guild_locale": LOCALE,
+                        "context": GUILD_CONTEXT,
+                    }),
+                );
+            }
+            // In a DM there is no member: the user object stands alone (receiving-and-responding.mdx).
+            None => merge(
+                &mut payload,
+                json!({"user": self.user_json(place.user), "context": BOT_DM_CONTEXT}),
+            ),
+        }
         let source_message = message.map(|(id, json)| {
             payload["message"] = json;
             id
@@ -523,8 +567,10 @@ impl World {
             message: message.clone(),
         });
 
-        let mut interaction =
-            json!({"id": id, "type": kind, "channel_id": place.channel, "guild_id": place.guild});
+        let mut interaction = json!({"id": id, "type": kind, "channel_id": place.channel});
+        if let Some(guild) = place.guild {
+            interaction["guild_id"] = json!(guild);
+        }
         if let Some(m) = &message {
             let flags = messages::flags(m);
             merge(
@@ -554,7 +600,7 @@ impl World {
             "id": id,
             "type": kind,
             "user": self.user_json(place.user),
-            "authorizing_integration_owners": {"0": place.guild},
+            "authorizing_integration_owners": authorizing_owners(place),
         });
         if let Some(original) = i.original {
             metadata["original_response_message_id"] = json!(original);
@@ -933,9 +979,13 @@ impl<'w> Resolver<'w> {
             return Err(());
         }
         self.add_resolved("users", id, self.world.user_json(user));
-        if self.world.member(self.place.guild, user).is_ok() {
+        if let Some(guild) = self
+            .place
+            .guild
+            .filter(|guild| self.world.member(*guild, user).is_ok())
+        {
             // Resolved members are partial: no user, deaf or mute; with their permissions.
-            let mut member = self.world.member_json(self.place.guild, user);
+            let mut member = self.world.member_json(guild, user);
             if let Value::Object(m) = &mut member {
                 m.remove("user");
                 m.remove("deaf");
@@ -953,7 +1003,8 @@ impl<'w> Resolver<'w> {
 
     fn role(&mut self, id: &str) -> Result<String, ()> {
         let role = crate::ids::RoleId::new(id.parse().map_err(drop)?);
-        let json = self.world.role_json(self.place.guild, role);
+        let guild = self.place.guild.ok_or(())?;
+        let json = self.world.role_json(guild, role);
         if json.is_null() {
             return Err(());
         }
@@ -967,7 +1018,7 @@ impl<'w> Resolver<'w> {
             .world
             .channels
             .get(&channel)
-            .filter(|c| c.guild == self.place.guild)
+            .filter(|c| Some(c.guild) == self.place.guild)
             .ok_or(())?;
         if types.is_some_and(|t| !t.contains(&json!(c.kind))) {
             return Err(());
@@ -1116,7 +1167,7 @@ mod tests {
             for body in &odd {
                 let id = InteractionId::new(world.ids.next());
                 let place = Place {
-                    guild,
+                    guild: Some(guild),
                     channel,
                     user: world.app_owner,
                 };

@@ -37,7 +37,9 @@
 //!   [`FakeDiscord::ca_pem`], [`FakeDiscord::token`].
 //! - The world: `add_guild`, `add_existing_guild`, `add_text_channel`, `add_role`, `add_member`, `give_role`, `set_overwrite`,
 //!   `set_bot_permissions`, `deny_bot`, `allow_bot`, `remove_channel`; read back with `messages`,
-//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`.
+//!   `message`, `message_count`, `guild_ids`, `registered_commands`, `permissions_in`; DMs with
+//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel`, `dms`; a member acting in their DM with
+//!   `invoke_dm_command`, `click_dm_button`.
 //! - The gateway: `wait_ready`, `session`, `sessions` and `wait_shards_ready` (one session per shard),
 //!   `reconnect_gateway`, `invalidate_session`, `close_gateway`, `drop_gateway` (these act on the lowest
 //!   shard).
@@ -61,6 +63,8 @@
 //! - `routes`: the REST routes and their handlers.
 //! - `world`: the state (users, guilds, roles, members, channels, permissions) and the changes tests make.
 //! - `render`: Discord's JSON objects for that state.
+//! - `dms`: DM channels (Create DM), the 50007 of a member whose DMs are closed, and the handle's
+//!   `close_dms`, `open_dms`, `open_dm`, `dm_channel` and `dms`.
 //! - `messages`: creating, editing, listing and deleting messages, with Discord's rules.
 //! - `uploads`: `multipart/form-data` bodies, their checks, and the attachments messages carry.
 //! - [`commands`]: application command registration.
@@ -78,6 +82,7 @@
 pub mod chaos;
 pub mod commands;
 pub mod console;
+mod dms;
 mod errors;
 pub mod faults;
 pub mod gateway;
@@ -773,7 +778,7 @@ impl FakeDiscord {
     ) -> Result<Interaction, InvokeError> {
         let options: Vec<Opt> = options.into_iter().collect();
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -801,7 +806,7 @@ impl FakeDiscord {
     ) -> Result<Interaction, InvokeError> {
         let options: Vec<Opt> = options.into_iter().collect();
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -821,7 +826,7 @@ impl FakeDiscord {
         custom_id: &str,
     ) -> Result<Interaction, InvokeError> {
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };
@@ -840,7 +845,7 @@ impl FakeDiscord {
         values: &[&str],
     ) -> Result<Interaction, InvokeError> {
         let place = Place {
-            guild,
+            guild: Some(guild),
             channel,
             user: member,
         };

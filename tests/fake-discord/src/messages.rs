@@ -63,6 +63,7 @@ impl World {
         now: Instant,
     ) -> Result<Value, ApiError> {
         let perms = self.bot_access(channel)?;
+        self.check_dm_reachable(channel)?;
         // Access first (10003, 50001), then the body, then the permissions to send it and the nonce.
         // store_message checks the body again, for the interaction paths that store messages too.
         check_fields(body, files.is_empty())?;
@@ -257,6 +258,10 @@ impl World {
     fn announce_message(&mut self, id: MessageId, event: &str) {
         let message = &self.messages[&id];
         let Ok(guild) = self.channel(message.channel).map(|c| c.guild) else {
+            if self.dms.contains_key(&message.channel) {
+                let data = message.json.clone();
+                self.announce_dm_message(data, event);
+            }
             return;
         };
         let mut data = message.json.clone();

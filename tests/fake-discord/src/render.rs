@@ -91,7 +91,7 @@ impl World {
     /// A guild channel object (GuildChannelResponse).
     pub fn channel_json(&self, channel: ChannelId) -> Value {
         let Some(c) = self.channels.get(&channel) else {
-            return Value::Null;
+            return self.dm_json(channel).unwrap_or(Value::Null);
         };
         let overwrites: Vec<Value> = c
             .overwrites

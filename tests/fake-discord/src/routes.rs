@@ -140,6 +140,9 @@ pub(crate) static ROUTES: &[Route] = &[
         ok(c.inner.world().current_user_json())
     }),
     route("GET", "/users/{user_id}", Bot, get_user),
+    route("POST", "/users/@me/channels", Bot, |c| {
+        ok(c.inner.world().create_dm(c.body())?)
+    }),
     route(
         "GET",
         "/applications/{application_id}/commands",

@@ -109,6 +109,10 @@ pub(crate) struct World {
     pub command_overrides: std::collections::HashSet<(GuildId, String, UserId)>,
     pub interactions: HashMap<InteractionId, StoredInteraction>,
     pub gateway: Sessions,
+    /// The bot's DM channels, one per user it opened one with (see [`crate::dms`]).
+    pub dms: BTreeMap<ChannelId, crate::dms::DmChannel>,
+    /// Users whose DMs are closed to the bot (or who blocked it): sends to them fail with 50007.
+    pub dms_closed: std::collections::HashSet<UserId>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -155,6 +159,8 @@ impl World {
             command_overrides: Default::default(),
             interactions: HashMap::new(),
             gateway: Sessions::default(),
+            dms: BTreeMap::new(),
+            dms_closed: Default::default(),
         }
     }
 
@@ -449,6 +455,9 @@ impl World {
         channel: ChannelId,
         user: UserId,
     ) -> Result<Permissions, ApiError> {
+        if let Some(permissions) = self.dm_permissions(channel, user) {
+            return Ok(permissions);
+        }
         let c = self.channel(channel)?;
         let g = self.guild(c.guild)?;
         let Some(member) = g.members.get(&user) else {

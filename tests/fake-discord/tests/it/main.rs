@@ -2,6 +2,7 @@
 
 mod common;
 mod console;
+mod dms;
 mod faults;
 mod gateway;
 mod interactions;
