@@ -79,6 +79,10 @@ pub const INVITE_PERMISSIONS: serenity::Permissions = serenity::Permissions::VIE
     .union(serenity::Permissions::ATTACH_FILES)
     .union(serenity::Permissions::READ_MESSAGE_HISTORY);
 
+/// How much longer each process waits than the one before it to take over a dead process's claims, so
+/// that the first has finished them by the time the next looks.
+const TAKEOVER_STAGGER: TimeDelta = TimeDelta::seconds(5);
+
 /// How long shutdown waits for replies in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -125,10 +129,16 @@ pub async fn run(
     store: AnyStore,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // serenity limits requests itself except in proxy mode, where it must be off; then we do it.
+    // Every process paces itself to its shards' share of the bot's global limit. serenity retries 429s
+    // itself except in proxy mode, where its limiter must be off; then we do it.
+    let share = settings.shards.rate_share();
+    tracing::info!(
+        requests_per_second = share.per_second(),
+        "pacing REST requests to this process's share of the bot's global rate limit"
+    );
     let limiter = Arc::new(match settings.connection {
-        Connection::Proxy(_) => Limiter::active(),
-        Connection::Discord | Connection::Client(_) => Limiter::inactive(),
+        Connection::Proxy(_) => Limiter::retrying(share),
+        Connection::Discord | Connection::Client(_) => Limiter::pacing(share),
     });
     let http = match settings.connection {
         Connection::Discord => serenity::HttpBuilder::new(&settings.token),
@@ -240,6 +250,10 @@ pub async fn run(
             schedules_changed,
             settings.grace,
             settings.clock,
+        )
+        .taking_over_after(
+            crate::poster::TAKEOVER_AFTER
+                + TAKEOVER_STAGGER * settings.shards.takeover_turn() as i32,
         )
         .run(async {
             let _ = poster_stopped.await;

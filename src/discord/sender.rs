@@ -236,6 +236,7 @@ mod tests {
 
     use super::*;
     use crate::discord::card::limits;
+    use crate::discord::limiter::Share;
     use crate::domain::catalog::{Catalog, SAFETY_LINE};
     use crate::domain::participation::TeamStats;
     use crate::domain::posting::{Fire, RoleId, ScheduleId, UserId};
@@ -261,7 +262,7 @@ mod tests {
             .build();
         DiscordSender::new(
             Arc::new(http),
-            Arc::new(Limiter::active()),
+            Arc::new(Limiter::retrying(Share::WHOLE)),
             serenity::UserId::new(fake.bot_user_id().get()),
             Arc::new(CardPictures::default()),
         )

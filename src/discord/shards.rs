@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use tokio::time::Instant;
 
-use super::limiter::{Limiter, Route};
+use super::limiter::{Limiter, Route, Share};
 
 /// The most guilds Discord lets one shard hold (gateway.mdx, Sharding).
 const MAX_GUILDS_PER_SHARD: u64 = 2500;
@@ -27,6 +27,8 @@ const MAX_GUILDS_PER_SHARD: u64 = 2500;
 const GUILDS_PER_RECOMMENDED_SHARD: u64 = 1000;
 /// serenity 0.12.5's flat wait between the shards it boots (`WAIT_BETWEEN_BOOTS_IN_SECONDS`).
 const BOOT_INTERVAL: Duration = Duration::from_secs(5);
+/// How many different takeover delays processes get ([`Shards::takeover_turn`]).
+const TAKEOVER_TURNS: u32 = 6;
 /// How long a shard may go without READY after its turn to boot; Discord answers an IDENTIFY within a
 /// second or two.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,6 +51,27 @@ impl Shards {
         match self {
             Shards::Auto => true,
             Shards::Range(range) => range.first == 0,
+        }
+    }
+
+    /// This process's share of the bot's global rate limit: its shards over the total. A process that
+    /// runs every shard (`auto` among them) has all of it.
+    pub fn rate_share(self) -> Share {
+        match self {
+            Shards::Auto => Share::WHOLE,
+            Shards::Range(range) => {
+                Share::of_shards(range.first, range.count(), range.total).unwrap_or(Share::WHOLE)
+            }
+        }
+    }
+
+    /// This process's place among processes that split the total into equal ranges (0 for the first
+    /// range, 1 for the next…), up to [`TAKEOVER_TURNS`]: staggers when processes take over a dead
+    /// one's claims.
+    pub fn takeover_turn(self) -> u32 {
+        match self {
+            Shards::Auto => 0,
+            Shards::Range(range) => (range.first / range.count()) % TAKEOVER_TURNS,
         }
     }
 
@@ -395,6 +418,28 @@ mod tests {
         assert!(Shards::Auto.runs_first_shard());
         assert!(Shards::parse_env("0-1/4").unwrap().runs_first_shard());
         assert!(!Shards::parse_env("2-3/4").unwrap().runs_first_shard());
+    }
+
+    #[test]
+    fn a_process_takes_its_shards_share_of_the_rate_limit() {
+        assert_eq!(Shards::Auto.rate_share(), Share::WHOLE);
+        let share = |text| Shards::parse_env(text).unwrap().rate_share().per_second();
+        assert_eq!(share("0-0/3"), 16.0);
+        assert_eq!(share("2-2/3"), 16.0);
+        assert_eq!(share("4-7/16"), 12.0);
+        assert_eq!(share("0-15/16"), 48.0);
+    }
+
+    #[test]
+    fn processes_of_equal_ranges_take_turns_at_taking_over() {
+        let turn = |text| Shards::parse_env(text).unwrap().takeover_turn();
+        assert_eq!(Shards::Auto.takeover_turn(), 0);
+        assert_eq!([turn("0-0/3"), turn("1-1/3"), turn("2-2/3")], [0, 1, 2]);
+        assert_eq!(
+            [turn("0-3/16"), turn("4-7/16"), turn("12-15/16")],
+            [0, 1, 3]
+        );
+        assert_eq!(turn("7-7/8"), 1);
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! the [`PostSender`] seam (serenity's side is `crate::discord::sender`); the rules it applies (nonce,
 //! post key, grace) come from [`crate::domain::posting`].
 //!
+//! Several processes may post from one store. Each finishes its own unconfirmed claims at once, and on
+//! start every claim it finds (a crash's). Another process's claim it leaves alone while that process
+//! may still be sending it, and finishes it, with the same nonce and the post-key search, once it has
+//! stayed unconfirmed for [`TAKEOVER_AFTER`]: its process died.
+//!
 //! Each delivery ends in one log event carrying `schedule`, `fire`, `nonce` and `outcome` (`posted`,
 //! `paused`, `given_up`, `rejected`, `retry_later`, `unrecorded`) as fields; never the post's text.
 
@@ -127,6 +132,12 @@ const CLAIM_BATCH: usize = 16;
 /// When posts are left claimed, the poster wakes again after at most this long to finish them.
 const FINISH_LATER: TimeDelta = TimeDelta::minutes(1);
 
+/// How long another process's claim may stay unconfirmed before this process finishes it. Longer than a
+/// live process holds one: two batches of [`CLAIM_BATCH`] at its share of the rate limit (2 s at 16 a
+/// second, 11 s at 3) and the 15 s of [`RETRY_BACKOFF`]. Finishing one that is still in flight would
+/// cost a request, not a second post: it carries the same nonce.
+pub const TAKEOVER_AFTER: TimeDelta = TimeDelta::seconds(30);
+
 /// The poster wakes at least this often. A long sleep is re-aimed at the wall clock (see
 /// [`TokioClock::system`]), and a damaged far-future fire in the store cannot overflow tokio's timer.
 const LONGEST_SLEEP: TimeDelta = TimeDelta::days(1);
@@ -149,6 +160,19 @@ pub struct Poster<S, P> {
     /// fire the poster was sleeping until. A change made while the poster is busy is not lost: `Notify`
     /// keeps the permit, and the poster looks again as soon as it is done.
     schedules_changed: Arc<Notify>,
+    takeover_after: TimeDelta,
+    claims: Mutex<ClaimsSeen>,
+}
+
+/// What this run knows of the unconfirmed claims in the store.
+#[derive(Default)]
+struct ClaimsSeen {
+    /// Whether a pass has run: the first takes every claim it finds, left by an earlier run.
+    started: bool,
+    /// This run's claims (its own, and others' it took over) left unconfirmed by the last pass.
+    mine: HashSet<Fire>,
+    /// Other processes' claims, with when this run first saw each unconfirmed.
+    others: HashMap<Fire, DateTime<Utc>>,
 }
 
 /// A claimed fire on its way to Discord.
@@ -188,7 +212,16 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
             grace,
             clock,
             schedules_changed,
+            takeover_after: TAKEOVER_AFTER,
+            claims: Mutex::default(),
         }
+    }
+
+    /// Finishes other processes' claims only after `delay` unconfirmed instead of [`TAKEOVER_AFTER`]:
+    /// processes that wait different delays do not both finish a dead one's claims.
+    pub fn taking_over_after(mut self, delay: TimeDelta) -> Self {
+        self.takeover_after = delay;
+        self
     }
 
     /// Posts until `shutdown` resolves, then stops at once. Stopping mid-post is safe: a claim not yet
@@ -251,23 +284,82 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
             self.store.next_due().await?,
             self.store.next_snooze().await?,
         );
-        if still_unfinished.is_empty() && left_claimed.is_empty() {
-            return Ok(next_due);
-        }
-        // A blocked schedule's next fire is already due: only a future one may come before the retry.
-        let finish_at = now + FINISH_LATER;
-        Ok(Some(
+        let wake_at = if still_unfinished.is_empty() && left_claimed.is_empty() {
             next_due
-                .filter(|due| *due > now)
-                .map_or(finish_at, |due| due.min(finish_at)),
-        ))
+        } else {
+            // A blocked schedule's next fire is already due: only a future one may come before the
+            // retry.
+            let finish_at = now + FINISH_LATER;
+            Some(
+                next_due
+                    .filter(|due| *due > now)
+                    .map_or(finish_at, |due| due.min(finish_at)),
+            )
+        };
+        let takeover_at = self
+            .watch_others(still_unfinished.into_iter().chain(left_claimed))
+            .await?;
+        Ok(earliest(wake_at, takeover_at))
     }
 
-    /// The claimed-but-unconfirmed posts to finish now, whichever process claimed them, of a schedule
-    /// that still posts. Given-up posts are abandoned in the store, so they are not among them.
+    /// After a pass: remembers the claims it `left` unconfirmed as this run's, notes other processes'
+    /// unconfirmed claims, and returns when the first of those is due to be taken over.
+    async fn watch_others(
+        &self,
+        left: impl Iterator<Item = Fire>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let unconfirmed: HashSet<Fire> = self
+            .store
+            .unconfirmed()
+            .await?
+            .into_iter()
+            .map(|record| record.claim.fire)
+            .collect();
+        let now = self.clock.now();
+        let mut claims = lock(&self.claims);
+        let ClaimsSeen {
+            started,
+            mine,
+            others,
+        } = &mut *claims;
+        *started = true;
+        mine.extend(left);
+        mine.retain(|fire| unconfirmed.contains(fire));
+        others.retain(|fire, _| unconfirmed.contains(fire));
+        for fire in unconfirmed.iter().filter(|fire| !mine.contains(fire)) {
+            others.entry(*fire).or_insert(now);
+        }
+        Ok(others
+            .values()
+            .min()
+            .map(|seen| *seen + self.takeover_after))
+    }
+
+    /// Whether this pass finishes the unconfirmed claim of `fire`: this run's, any on the first pass,
+    /// and another process's once it has stayed unconfirmed for the takeover delay, which makes it
+    /// this run's.
+    fn ours_to_finish(&self, fire: Fire, now: DateTime<Utc>) -> bool {
+        let mut claims = lock(&self.claims);
+        let abandoned_by_its_process = claims
+            .others
+            .get(&fire)
+            .is_some_and(|seen| now - *seen >= self.takeover_after);
+        if !claims.started || abandoned_by_its_process {
+            claims.others.remove(&fire);
+            claims.mine.insert(fire);
+        }
+        claims.mine.contains(&fire)
+    }
+
+    /// The claimed-but-unconfirmed posts to finish now ([`Self::ours_to_finish`]), of a schedule that
+    /// still posts. Given-up posts are abandoned in the store, so they are not among them.
     async fn unfinished_posts(&self) -> Result<Vec<Delivery<'_>>, StoreError> {
         let mut posts = Vec::new();
+        let now = self.clock.now();
         for record in self.store.unconfirmed().await? {
+            if !self.ours_to_finish(record.claim.fire, now) {
+                continue;
+            }
             // A removed schedule takes its posts with it; a paused one keeps its claim for when it
             // resumes, posted then if still within the grace window.
             let Some(schedule) = self

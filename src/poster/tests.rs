@@ -525,6 +525,51 @@ async fn a_claim_left_by_a_crash_before_sending_is_posted_once_with_its_nonce() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_claim_of_another_process_is_left_to_it_and_finished_once_it_stays_unconfirmed() {
+    let world = World::at("2027-03-15T08:59:00Z");
+    let ours = world.add(new_schedule(1, 10, daily("UTC", "09:00"))).await;
+    let theirs = world.add(new_schedule(2, 20, daily("UTC", "09:00"))).await;
+    let confirmed = world.add(new_schedule(3, 30, daily("UTC", "09:00"))).await;
+    let _poster = world.start();
+    world.settle_at(utc("2027-03-15T08:59:01Z")).await;
+    // Another process, running alongside, claims two of the fires; it posts and confirms one of them
+    // late, and dies before sending the other.
+    let dead = world.claim_by_hand(&theirs).await;
+    let alive = world.claim_by_hand(&confirmed).await;
+
+    world.settle_at(utc("2027-03-15T09:00:00Z")).await;
+    assert_eq!(
+        world.discord.attempts(),
+        [nonce(&ours, utc("2027-03-15T09:00:00Z"))]
+    );
+    let takeover = utc("2027-03-15T09:00:00Z") + TAKEOVER_AFTER;
+    world.settle_at(takeover - TimeDelta::seconds(1)).await;
+    assert_eq!(
+        world.discord.attempts().len(),
+        1,
+        "in flight at the other process"
+    );
+    let message = world.send_by_hand(alive).await;
+    world.store.confirm(alive, message).await.unwrap();
+
+    world.settle_at(takeover).await;
+    assert_eq!(
+        world.discord.attempts()[1..],
+        [nonce(&confirmed, alive.at), dead.nonce()],
+        "the dead process's claim, with its nonce; not the one confirmed meanwhile"
+    );
+    let sent = world.discord.messages();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        world.post_state(dead).await,
+        PostState::Sent {
+            message: sent[2].id
+        }
+    );
+    assert!(world.store.unconfirmed().await.unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_older_claim_that_never_went_out_is_looked_for_then_sent() {
     let world = World::at("2027-03-15T08:59:00Z");
     let schedule = world.add(new_schedule(1, 10, daily("UTC", "09:00"))).await;

@@ -18,6 +18,7 @@ use stretchbot::store::SqliteStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod pace;
 pub mod postgres;
 
 /// Generous for a loaded 2-core CI machine; a healthy run takes milliseconds.
