@@ -7,7 +7,8 @@
 //! cargo bench --bench live -- RUN [--smoke]
 //! ```
 //! RUN is one of `p1` (fan-out of 10,000 guilds; also prints P4 memory and P6 cold start with 10,000
-//! guilds), `p2` (punctuality), `p3` (interactions under load), `p6` (cold start, one guild), `p7` (500
+//! guilds), `p2` (punctuality), `p3` (interactions under load), `p4` (memory at 1,000, 10,000 and 100,000 guilds, with the
+//! sharded cold start P6 at each), `p6` (cold start, one guild), `p7` (500
 //! concurrent timers), `r1`
 //! (SIGKILL at random moments), `r2` (hostile network), or `all`. `--smoke` runs each at a size that takes
 //! seconds, as `.ci/run` does. A run that finds a doubled or lost post, an invalid request or an unclean
@@ -18,7 +19,7 @@ mod perf;
 mod rig;
 mod timers;
 
-const RUNS: &[&str] = &["p1", "p2", "p3", "p6", "p7", "r1", "r2"];
+const RUNS: &[&str] = &["p1", "p2", "p3", "p4", "p6", "p7", "r1", "r2"];
 
 fn main() {
     // cargo passes `--bench` to every benchmark binary.
@@ -50,6 +51,7 @@ fn main() {
                 "p1" => perf::fan_out(smoke).await,
                 "p2" => perf::punctuality(smoke).await,
                 "p3" => perf::interactions(smoke).await,
+                "p4" => perf::memory_by_guilds(smoke).await,
                 "p6" => perf::cold_start_small(smoke).await,
                 "p7" => timers::concurrent_timers(smoke).await,
                 "r1" => faults::crash_safety(smoke).await,

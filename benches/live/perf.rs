@@ -283,3 +283,122 @@ pub fn finish(run: &str, fake: &FakeDiscord, stopped: bool) {
         broken(&format!("{run}: an unclean stop or findings"));
     }
 }
+
+/// P4 as the bot grows, with the sharded cold start (P6) at each size: `guilds` guilds with a schedule
+/// each (due tomorrow, so nothing posts), every shard READY, the commands registered, then the
+/// resident memory once settled. 100,000 guilds run on 40 shards (2,500 each, the most Discord allows
+/// per shard); smaller worlds on the shards `GET /gateway/bot` recommends (one per 1,000 guilds).
+pub async fn memory_by_guilds(smoke: bool) {
+    let sizes: &[usize] = if smoke {
+        &[100, 1_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    let mut measured: Vec<(usize, u64)> = Vec::new();
+    for &guilds in sizes {
+        let mut rig = Rig::start(Options::default()).await;
+        let due = morning() + TimeDelta::days(1);
+        let seeding = rig.seed(guilds, 1, |_| due).await;
+        let shards = if guilds > 10_000 {
+            rig.shards = Some("0-39/40".to_owned());
+            40
+        } else {
+            guilds.div_ceil(1_000)
+        };
+        let bot = rig.spawn(morning());
+        // serenity starts one shard every 5 s; patience beyond that for a loaded machine.
+        let boot = Duration::from_secs(5 * shards as u64) + PATIENCE * 3;
+        if rig.fake.wait_shards_ready(shards, boot).await.is_err() {
+            let ready = rig.fake.sessions().iter().filter(|s| s.connected).count();
+            broken(&format!(
+                "p4 ({guilds} guilds): {ready} of {shards} shards READY after {boot:?}"
+            ));
+            continue;
+        }
+        wait_commands(&rig.fake).await;
+        // Settle: the last shard's GUILD_CREATEs are handled and their buffers returned.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let rss = bot.memory_kib("VmRSS").unwrap_or(0);
+        let peak = bot.memory_kib("VmHWM").unwrap_or(0);
+        let spawned = bot.spawned;
+        let stopped = bot.stop();
+        let start = sharded_start(&rig.fake, spawned);
+        // serenity 0.12.5 boots shard n+1 5 s after shard n (one IDENTIFY per 5 s, max_concurrency 1).
+        let floor = 5_000.0 * (shards - 1) as f64;
+        println!(
+            "p4 ({guilds} guilds, {shards} shards, seeded in {seeding:.1?}): RSS settled {:.1} MiB, peak (VmHWM) {:.1} MiB",
+            mib(rss),
+            mib(peak)
+        );
+        println!(
+            "p6 ({guilds} guilds, {shards} shards): after the process started: first IDENTIFY {:.0} ms, last IDENTIFY {:.0} ms, every shard READY {:.0} ms, commands registered {:.0} ms; identify-pacing floor {floor:.0} ms: every shard READY {:.0} ms after the floor (target <= 1000 ms)",
+            start.first_identify,
+            start.last_identify,
+            start.last_ready,
+            start.registered,
+            start.last_ready - floor,
+        );
+        finish("p4", &rig.fake, stopped);
+        measured.push((guilds, rss));
+    }
+    for pair in measured.windows(2) {
+        let ((small, small_rss), (large, large_rss)) = (pair[0], pair[1]);
+        println!(
+            "p4: {small} to {large} guilds: {:.2} KiB per guild (target <= 0.5)",
+            (large_rss as f64 - small_rss as f64) / (large - small) as f64
+        );
+    }
+    if let Some(&(guilds, rss)) = measured.last() {
+        println!(
+            "p4: at {guilds} guilds {:.1} MiB, {:.2} KiB per guild overall (target <= 80 MiB at 100,000)",
+            mib(rss),
+            rss as f64 / guilds as f64
+        );
+    }
+}
+
+/// When each shard identified and got READY, and when the commands were registered, in milliseconds
+/// after `spawned`.
+fn sharded_start(fake: &FakeDiscord, spawned: DateTime<Utc>) -> ShardedStart {
+    let mut identifies = Vec::new();
+    let mut readies = Vec::new();
+    let mut registered = f64::NAN;
+    for entry in fake.transcript() {
+        let at = DateTime::parse_from_rfc3339(&entry.at).map(|at| at.with_timezone(&Utc));
+        let Ok(since) = at.map(|at| secs(at - spawned) * 1000.0) else {
+            continue;
+        };
+        match &entry.event {
+            Event::Gateway(f) if f.direction == Direction::Received && f.payload["op"] == 2 => {
+                identifies.push(since)
+            }
+            Event::Gateway(f) if f.direction == Direction::Sent && f.payload["t"] == "READY" => {
+                readies.push(since)
+            }
+            Event::Http(x)
+                if x.method == "PUT"
+                    && x.path.ends_with("/commands")
+                    && x.status == 200
+                    && registered.is_nan() =>
+            {
+                registered = since
+            }
+            _ => {}
+        }
+    }
+    let first = |values: &[f64]| values.iter().copied().fold(f64::INFINITY, f64::min);
+    let last = |values: &[f64]| values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    ShardedStart {
+        first_identify: first(&identifies),
+        last_identify: last(&identifies),
+        last_ready: last(&readies),
+        registered,
+    }
+}
+
+struct ShardedStart {
+    first_identify: f64,
+    last_identify: f64,
+    last_ready: f64,
+    registered: f64,
+}

@@ -61,6 +61,8 @@ pub struct Rig {
     pub members: HashMap<GuildId, UserId>,
     /// The bot's clock: `.1` on the bot's clock was `.0` on the wall clock; later starts go on from it.
     timeline: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// `STRETCHBOT_SHARDS` for the bot (`first-last/total`); unset, the bot asks Discord (`auto`).
+    pub shards: Option<String>,
 }
 
 impl Rig {
@@ -84,6 +86,7 @@ impl Rig {
             targets: Vec::new(),
             members: HashMap::new(),
             timeline: None,
+            shards: None,
         }
     }
 
@@ -108,7 +111,8 @@ impl Rig {
             Cadence::Daily(DailyTimes::parse("21:00", "daily").expect("valid times")),
         );
         for g in 0..guilds {
-            let guild = self.fake.add_guild(&format!("team {g}"));
+            // Ids a millisecond apart, as servers made over years have: they spread evenly over shards.
+            let guild = self.fake.add_existing_guild(&format!("team {g}"));
             let member = self.fake.add_member(guild, "alice", Permissions::empty());
             self.members.insert(guild, member);
             for c in 0..per_guild {
@@ -176,7 +180,11 @@ impl Rig {
         let wall = Utc::now();
         let clock = self.bot_now().unwrap_or(first);
         self.timeline.get_or_insert((wall, first));
-        let child = Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stretchbot"));
+        if let Some(shards) = &self.shards {
+            command.env("STRETCHBOT_SHARDS", shards);
+        }
+        let child = command
             .args(["run", "--config", config.to_str().expect("a UTF-8 path")])
             .env("DISCORD_TOKEN", self.fake.token())
             .env("STRETCHBOT_DISCORD_API_BASE", self.fake.api_base())
