@@ -330,6 +330,30 @@ mod tests {
     }
 
     #[test]
+    fn the_default_never_picks_an_advanced_entry_and_an_old_cycle_goes_on_without_repeats() {
+        let mut entries = catalog(5);
+        entries.push(entry("wheel", Position::Lying, Difficulty::Advanced));
+        // A schedule from before the safe default, which had posted the advanced entry mid-cycle.
+        let mut state = RotationState {
+            seed: 17,
+            cycle: 2,
+            used: vec![id("stretch-00"), id("wheel")],
+            last: Some(id("wheel")),
+        };
+        let after = picks(&entries, &Filters::default(), &mut state, 4);
+        assert!(!after.contains(&id("wheel")), "{after:?}");
+        assert!(!after.contains(&id("stretch-00")), "{after:?}");
+        assert_eq!(as_set(&after).len(), 4);
+        assert_eq!(state.cycle, 2, "the old cycle is finished, not restarted");
+
+        let later = picks(&entries, &Filters::default(), &mut state, 5 * 40);
+        assert!(!later.contains(&id("wheel")));
+        for cycle in later.chunks(5) {
+            assert_eq!(as_set(cycle).len(), 5, "a repeat within {cycle:?}");
+        }
+    }
+
+    #[test]
     fn picks_are_deterministic_and_survive_a_json_round_trip() {
         let entries = catalog(8);
         let filters = Filters::default();

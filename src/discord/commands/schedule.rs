@@ -75,16 +75,24 @@ async fn add(
     #[description = "Only stretches needing nothing beyond this"] equipment: Option<
         Choice<Equipment>,
     >,
-    #[description = "Only stretches of this difficulty"] difficulty: Option<Choice<Difficulty>>,
+    #[description = "Only stretches of this difficulty (default: easy and moderate)"]
+    difficulty: Option<Choice<Difficulty>>,
     #[description = "Only this kind of exercise"] category: Option<Choice<Category>>,
+    #[description = "Also post advanced stretches, left out by default (default: False)"]
+    include_advanced: Option<bool>,
 ) -> Result<(), Error> {
     let guild = require_manage_server(ctx)?;
     let kind = post.map_or(PostKind::default(), |Choice(kind)| kind);
+    let include_advanced = include_advanced == Some(true);
+    if include_advanced && difficulty.is_some() {
+        return Err(difficulty_and_include_advanced());
+    }
     let filters = Filters {
         position: position.map(|Choice(value)| value),
         equipment: equipment.map(|Choice(value)| vec![value]),
         difficulty: difficulty.map(|Choice(value)| value),
         category: category.map(|Choice(value)| value),
+        include_advanced,
     };
     if kind == PostKind::TeamSummary && !filters.is_empty() {
         return Err(filters_on_summary());
@@ -118,10 +126,11 @@ async fn add(
         ctx,
         poise::CreateReply::default()
             .content(format!(
-                "Added schedule **#{}**: {}.\nNext posts: {}",
+                "Added schedule **#{}**: {}.\nNext posts: {}{}",
                 added.id,
                 describe(&added),
-                upcoming(&added.schedule, now, PREVIEW_AFTER_CHANGE)
+                upcoming(&added.schedule, now, PREVIEW_AFTER_CHANGE),
+                advanced_note(&added)
             ))
             .ephemeral(true),
     )
@@ -276,7 +285,10 @@ async fn edit(
     >,
     #[description = "Only stretches of this difficulty"] difficulty: Option<Choice<Difficulty>>,
     #[description = "Only this kind of exercise"] category: Option<Choice<Category>>,
-    #[description = "Clear every stretch filter"] no_filters: Option<bool>,
+    #[description = "Clear every stretch filter (back to easy and moderate only)"]
+    no_filters: Option<bool>,
+    #[description = "Also post advanced stretches (True), or leave them out again (False)"]
+    include_advanced: Option<bool>,
 ) -> Result<(), Error> {
     let guild = require_manage_server(ctx)?;
     let mut schedule = load(ctx, guild, id).await?;
@@ -314,8 +326,18 @@ async fn edit(
     if let Some(Choice(value)) = equipment {
         schedule.filters.equipment = Some(vec![value]);
     }
+    if include_advanced == Some(true) && difficulty.is_some() {
+        return Err(difficulty_and_include_advanced());
+    }
     if let Some(Choice(value)) = difficulty {
         schedule.filters.difficulty = Some(value);
+        schedule.filters.include_advanced = false;
+    }
+    if let Some(include) = include_advanced {
+        schedule.filters.include_advanced = include;
+        if include {
+            schedule.filters.difficulty = None;
+        }
     }
     if let Some(Choice(value)) = category {
         schedule.filters.category = Some(value);
@@ -343,9 +365,10 @@ async fn edit(
     say(
         ctx,
         format!(
-            "Updated schedule **#{id}**: {}.\nNext posts: {}",
+            "Updated schedule **#{id}**: {}.\nNext posts: {}{}",
             describe(&schedule),
-            upcoming(&schedule.schedule, now, PREVIEW_AFTER_CHANGE)
+            upcoming(&schedule.schedule, now, PREVIEW_AFTER_CHANGE),
+            advanced_note(&schedule)
         ),
     )
     .await
@@ -669,10 +692,34 @@ fn describe(schedule: &PostingSchedule) -> String {
     if let Some(role) = schedule.role {
         parts.push(format!("mentions <@&{role}>"));
     }
-    if !schedule.filters.is_empty() {
+    if schedule.kind == PostKind::Stretch {
         parts.push(schedule.filters.summary());
     }
     parts.join(" · ")
+}
+
+/// Tells an admin whether advanced stretches are in a stretch schedule, and how to change that.
+fn advanced_note(schedule: &PostingSchedule) -> String {
+    if schedule.kind != PostKind::Stretch {
+        String::new()
+    } else if schedule.filters.leaves_out_advanced_by_default() {
+        format!(
+            "\nAdvanced stretches are left out by default: their cautions ask for an instructor first. \
+             To post them too, use `/schedule edit id:{} include_advanced:True`.",
+            schedule.id
+        )
+    } else if schedule.filters.difficulty.is_none() {
+        "\nAdvanced stretches are included; each card shows its cautions.".to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn difficulty_and_include_advanced() -> Error {
+    Error::user(
+        "`include_advanced` widens the default (easy and moderate) to every difficulty, and `difficulty` \
+         picks one: give one of them, not both.",
+    )
 }
 
 /// The next `count` posts as Discord timestamps, which every reader sees in their own time zone.
@@ -696,7 +743,7 @@ pub(super) fn timestamp(at: DateTime<Utc>) -> String {
 fn filters_on_summary() -> Error {
     Error::user(
         "A team summary posts no stretch, so stretch filters do not apply to it. Leave `position`, \
-         `equipment`, `difficulty` and `category` out.",
+         `equipment`, `difficulty`, `category` and `include_advanced` out.",
     )
 }
 

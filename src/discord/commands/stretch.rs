@@ -112,7 +112,7 @@ async fn random(
     #[description = "Equipment you have (stretches needing nothing else)"] equipment: Option<
         Choice<Equipment>,
     >,
-    #[description = "How hard"] difficulty: Option<Choice<Difficulty>>,
+    #[description = "How hard (default: easy or moderate)"] difficulty: Option<Choice<Difficulty>>,
     #[description = "Kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
     let filters = filters(position, equipment, difficulty, category);
@@ -121,8 +121,16 @@ async fn random(
         return Err(nothing_matches(&filters));
     }
     let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
-    reply(ctx, card_reply(ctx.data(), matching[pick]).await).await
+    let mut card = card_reply(ctx.data(), matching[pick]).await;
+    if filters.leaves_out_advanced_by_default() {
+        card = card.content(ADVANCED_LEFT_OUT);
+    }
+    reply(ctx, card).await
 }
+
+/// Under a random pick made with the safe default, so that nobody wonders where the advanced ones went.
+const ADVANCED_LEFT_OUT: &str = "-# Advanced stretches are left out unless you ask: \
+     `/stretch random difficulty:Advanced`.";
 
 /// Browse the catalog, optionally filtered.
 #[poise::command(slash_command)]
@@ -135,7 +143,11 @@ async fn list(
     #[description = "How hard"] difficulty: Option<Choice<Difficulty>>,
     #[description = "Kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
-    let filters = filters(position, equipment, difficulty, category);
+    let filters = Filters {
+        // Browsing is not doing: the list shows advanced entries, each marked as such.
+        include_advanced: true,
+        ..filters(position, equipment, difficulty, category)
+    };
     let page = ListPage::new(&ctx.data().catalog, filters, 0)?;
     let picture = page.picture(ctx.data()).await;
     reply(
@@ -200,6 +212,7 @@ fn filters(
         equipment: equipment.map(|Choice(value)| vec![value]),
         difficulty: difficulty.map(|Choice(value)| value),
         category: category.map(|Choice(value)| value),
+        include_advanced: false,
     }
 }
 
@@ -339,6 +352,7 @@ fn parse_list_button_id(id: &str) -> Option<(usize, Filters)> {
         equipment: part::<Equipment>(parts.next()?)?.map(|item| vec![item]),
         difficulty: part(parts.next()?)?,
         category: part(parts.next()?)?,
+        include_advanced: true,
     };
     parts.next().is_none().then_some((page, filters))
 }
@@ -386,6 +400,7 @@ mod tests {
             equipment: Some(vec![Equipment::ResistanceBand]),
             difficulty: Some(Difficulty::Moderate),
             category: Some(Category::Mobility),
+            include_advanced: true,
         };
         let parse = |custom_id: &str| {
             parse_list_button_id(custom_id.strip_prefix("stretch-list:").unwrap())
@@ -393,7 +408,7 @@ mod tests {
         let id = list_button_id(12, &filters);
         assert!(id.len() <= 100, "{id}");
         assert_eq!(parse(&id), Some((12, filters)));
-        let none = Filters::default();
+        let none = Filters::everything();
         assert_eq!(parse(&list_button_id(0, &none)), Some((0, none)));
     }
 
@@ -429,9 +444,9 @@ mod tests {
     #[test]
     fn pages_cover_the_catalog_and_clamp() {
         let catalog = catalog();
-        let first = ListPage::new(&catalog, Filters::default(), 0).unwrap();
+        let first = ListPage::new(&catalog, Filters::everything(), 0).unwrap();
         assert_eq!(first.pages(), catalog.len().div_ceil(PAGE_SIZE));
-        let beyond = ListPage::new(&catalog, Filters::default(), 99).unwrap();
+        let beyond = ListPage::new(&catalog, Filters::everything(), 99).unwrap();
         assert_eq!(beyond.page, beyond.pages() - 1);
         let none = Filters {
             position: Some(Position::Standing),

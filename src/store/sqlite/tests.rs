@@ -155,6 +155,7 @@ async fn schedules_round_trip_every_field() {
             equipment: Some(vec![Equipment::Mat, Equipment::FoamRoller]),
             difficulty: Some(Difficulty::Moderate),
             category: Some(Category::Mobility),
+            include_advanced: false,
         },
         created_by: UserId(u64::MAX),
     };
