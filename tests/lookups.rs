@@ -270,6 +270,23 @@ async fn random_respects_filters_and_explains_when_nothing_matches() {
             .unwrap()
             .contains("No stretch matches standing, advanced")
     );
+
+    // No filter: never an advanced entry, and the reply says how to ask for one.
+    for _ in 0..12 {
+        let reply = run_command(&app, "random", vec![]).await;
+        let title = reply["data"]["embeds"][0]["title"].as_str().unwrap();
+        assert_ne!(title, "Wheel Pose", "{reply}");
+        assert!(
+            reply["data"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`/stretch random difficulty:Advanced`"),
+            "{reply}"
+        );
+    }
+    let asked = run_command(&app, "random", vec![opt("difficulty", 2)]).await;
+    assert_eq!(asked["data"]["embeds"][0]["title"], "Wheel Pose", "{asked}");
+    assert!(asked["data"]["content"].is_null(), "{asked}");
     app.fake.assert_no_violations();
     app.stop().await;
 }
