@@ -572,3 +572,26 @@ async fn a_command_the_bot_no_longer_has_gets_a_private_note() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn show_with_a_body_area_lists_the_stretches_for_it() {
+    let app = spawn_app(Mode::Proxy).await;
+    let reply = run_command(&app, "show", vec![opt("name", "shoulders")]).await;
+    assert!(is_ephemeral(&reply), "{reply}");
+    let embed = &reply["data"]["embeds"][0];
+    assert_eq!(embed["title"], "Stretches for the shoulders", "{reply}");
+    let listed = embed["description"].as_str().unwrap();
+    for entry in app.catalog.for_area("shoulders") {
+        assert!(listed.contains(&entry.name), "{} in {listed}", entry.name);
+    }
+    let unknown = run_command(&app, "show", vec![opt("name", "elbows")]).await;
+    assert!(
+        unknown["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("No stretch is called `elbows`"),
+        "{unknown}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

@@ -42,8 +42,48 @@ async fn show(
     #[max_length = 100]
     name: String,
 ) -> Result<(), Error> {
-    let entry = resolve(&ctx.data().catalog, &name)?;
+    let catalog = &ctx.data().catalog;
+    let entry = match resolve(catalog, &name) {
+        Ok(entry) => entry,
+        Err(not_a_stretch) => {
+            let for_area = catalog.for_area(&name);
+            if for_area.is_empty() {
+                return Err(not_a_stretch);
+            }
+            return reply(
+                ctx,
+                poise::CreateReply::default()
+                    .embed(area_embed(&name, &for_area))
+                    .ephemeral(true),
+            )
+            .await;
+        }
+    };
     reply(ctx, card_reply(ctx.data(), entry).await).await
+}
+
+/// The stretches that target a body area, for `/stretch show` given an area instead of a name. A line
+/// is at most ~150 characters and the catalog holds dozens, well within an embed's 4,096.
+fn area_embed(typed: &str, entries: &[&Entry]) -> serenity::CreateEmbed {
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|entry| {
+            format!(
+                "**{}** · {}, {} · `/stretch show name:{}`",
+                entry.name,
+                entry.difficulty.label(),
+                entry.position.label(),
+                entry.id
+            )
+        })
+        .collect();
+    serenity::CreateEmbed::new()
+        .title(truncate(
+            &format!("Stretches for the {}", typed.trim().to_lowercase()),
+            256,
+        ))
+        .description(truncate(&lines.join("\n"), 4096))
+        .footer(serenity::CreateEmbedFooter::new(SAFETY_LINE))
 }
 
 /// Time a stretch step by step, in a message that follows along.

@@ -23,6 +23,29 @@ impl Catalog {
             .map(|(_, entry)| entry)
             .collect()
     }
+
+    /// The entries that target the body area `typed` names (`shoulders`, `Upper back`, `shoulder`), by
+    /// name; empty when no entry targets it. Only whole area names count, singular or plural, so that a
+    /// misspelt stretch name is not mistaken for an area.
+    pub fn for_area(&self, typed: &str) -> Vec<&Entry> {
+        let query = normalize_name(typed);
+        if query.is_empty() {
+            return Vec::new();
+        }
+        let same = |area: &str| {
+            let area = normalize_name(area);
+            area == query
+                || area.strip_suffix('s') == Some(query.as_str())
+                || query.strip_suffix('s') == Some(area.as_str())
+        };
+        let mut found: Vec<&Entry> = self
+            .entries()
+            .iter()
+            .filter(|entry| entry.areas.iter().any(|area| same(area)))
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
+    }
 }
 
 /// A score out of 1000 for how well `entry` answers `query` (already normalised), or `None`.
@@ -119,6 +142,25 @@ mod tests {
             .map(|entry| entry.id.as_str())
             .collect();
         assert!(chest.contains(&"doorway-stretch"), "{chest:?}");
+    }
+
+    #[test]
+    fn an_area_lists_the_entries_that_target_it() {
+        let catalog = catalog();
+        let shoulders = catalog.for_area("Shoulders");
+        assert!(!shoulders.is_empty());
+        assert!(
+            shoulders
+                .iter()
+                .all(|entry| entry.areas.iter().any(|area| area == "shoulders"))
+        );
+        let ids = |entries: Vec<&Entry>| -> Vec<String> {
+            entries.iter().map(|entry| entry.id.to_string()).collect()
+        };
+        assert_eq!(ids(catalog.for_area("shoulder")), ids(shoulders));
+        assert!(catalog.for_area("should").is_empty(), "whole names only");
+        assert!(catalog.for_area("cat-cow").is_empty());
+        assert!(catalog.for_area("  ").is_empty());
     }
 
     #[test]
