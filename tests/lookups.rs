@@ -595,3 +595,71 @@ async fn show_with_a_body_area_lists_the_stretches_for_it() {
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn help_lists_the_commands_privately_and_its_buttons_work() {
+    let app = spawn_app(Mode::Proxy).await;
+    let interaction = app
+        .fake
+        .invoke_command(app.guild, app.channel, app.member, "help", [])
+        .await
+        .expect("the fake delivers /help");
+    let reply = interaction.wait_response(WAIT).await.unwrap();
+    assert!(is_ephemeral(&reply), "{reply}");
+    let text = embed_text(&reply["data"]["embeds"][0]);
+    for line in [
+        "`/stretch random`",
+        "`/stretch timer`",
+        "`/schedule add`",
+        "`/help`",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(text.contains(SAFETY_LINE), "{text}");
+    assert!(text.contains("Privacy"), "{text}");
+    let buttons = reply["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let message = interaction.original_message().expect("the help message");
+    let message_id = MessageId::new(message["id"].as_str().unwrap().parse().unwrap());
+    let mut answers = Vec::new();
+    for button in &buttons {
+        let click = app
+            .fake
+            .click_button(
+                app.guild,
+                app.channel,
+                app.member,
+                message_id,
+                button["custom_id"].as_str().unwrap(),
+            )
+            .await
+            .expect("the help buttons can be clicked");
+        answers.push(click.wait_response(WAIT).await.unwrap());
+    }
+    let [card, timer] = &answers[..] else {
+        panic!("two buttons: {buttons:?}");
+    };
+    assert_eq!(card["type"], 4, "{card}");
+    assert!(is_ephemeral(card), "{card}");
+    let title = card["data"]["embeds"][0]["title"].as_str().unwrap();
+    assert!(
+        app.catalog
+            .entries()
+            .iter()
+            .any(|entry| entry.name == title),
+        "{card}"
+    );
+    assert_ne!(title, "Wheel Pose");
+    assert_eq!(timer["type"], 4, "{timer}");
+    assert!(
+        timer["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with('⏱'),
+        "{timer}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}

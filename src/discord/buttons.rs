@@ -25,6 +25,8 @@ pub const FORGET: &str = "stats-forget";
 /// Under a reminder DM: `remind:s:<30|60|tm>:<schedule id>:<stretch id>` (snooze) and
 /// `remind:k:<schedule id>` (skip today), at most 7 + 2 + 3 + 19 + 1 + 64 characters of Discord's 100.
 pub const REMIND: &str = "remind";
+/// `/help`'s buttons: `help:random`, `help:timer`.
+pub const HELP: &str = "help";
 
 /// The button that starts a guided timer for `stretch`.
 pub fn start_timer_button(stretch: &StretchId) -> serenity::CreateButton {
@@ -113,6 +115,7 @@ mod tests {
             DID_IT,
             FORGET,
             REMIND,
+            HELP,
         ];
         for (index, prefix) in prefixes.iter().enumerate() {
             assert!(!prefix.contains(':'), "{prefix}");

@@ -4,6 +4,7 @@
 //! A button's custom id starts with a prefix naming its handler ([`crate::discord::buttons`]);
 //! [`on_click`] hands the click to that handler and answers every failure privately.
 
+mod help;
 mod remind;
 mod schedule;
 mod stats;
@@ -21,14 +22,43 @@ pub(crate) use stats::team_card;
 
 pub(crate) use remind::tell_of_paused_reminders;
 
-/// Every command the bot registers.
+/// Every command the bot registers, each with where it can be installed and used.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
     vec![
-        stretch::stretch(),
-        schedule::schedule(),
-        stats::stats(),
-        remind::remind(),
+        anywhere(stretch::stretch()),
+        anywhere(help::help()),
+        servers_only(schedule::schedule()),
+        servers_only(stats::stats()),
+        anywhere(remind::remind()),
     ]
+}
+
+/// A command a member may also install to their own account (application-commands.mdx, "Installation
+/// Context") and use in a server, in the bot's DM and in their other DMs and group DMs. Its handlers must
+/// not assume a guild: in a DM the interaction has none.
+fn anywhere(command: poise::Command<Data, Error>) -> poise::Command<Data, Error> {
+    poise::Command {
+        install_context: Some(vec![
+            serenity::InstallationContext::Guild,
+            serenity::InstallationContext::User,
+        ]),
+        interaction_context: Some(vec![
+            serenity::InteractionContext::Guild,
+            serenity::InteractionContext::BotDm,
+            serenity::InteractionContext::PrivateChannel,
+        ]),
+        ..command
+    }
+}
+
+/// A command about one server (its schedules, its team's stats): installed with the bot to a server and
+/// offered only there.
+fn servers_only(command: poise::Command<Data, Error>) -> poise::Command<Data, Error> {
+    poise::Command {
+        install_context: Some(vec![serenity::InstallationContext::Guild]),
+        interaction_context: Some(vec![serenity::InteractionContext::Guild]),
+        ..command
+    }
 }
 
 /// Answers a button click. Whatever fails, the member gets a private answer: what to do when the
@@ -51,6 +81,7 @@ pub async fn on_click(
         buttons::DID_IT => stats::on_did_it(ctx, click, data, rest).await,
         buttons::FORGET => stats::on_forget(ctx, click, data, rest).await,
         buttons::REMIND => remind::on_click(ctx, click, data, rest).await,
+        buttons::HELP => help::on_help_click(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(

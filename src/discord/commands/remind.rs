@@ -32,8 +32,6 @@ const MAX_PREVIEW: u8 = 10;
 /// Your own stretch reminders, sent to you by direct message.
 #[poise::command(
     slash_command,
-    install_context = "Guild|User",
-    interaction_context = "Guild|BotDm|PrivateChannel",
     subcommands(
         "add", "list", "remove", "pause", "resume", "preview", "timezone", "stats"
     ),

@@ -156,16 +156,35 @@ async fn random(
     #[description = "Kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
     let filters = filters(position, equipment, difficulty, category);
-    let matching = matching(&ctx.data().catalog, &filters);
-    if matching.is_empty() {
-        return Err(nothing_matches(&filters));
-    }
-    let pick = RandomState::new().hash_one(ctx.id()) as usize % matching.len();
-    let mut card = card_reply(ctx.data(), matching[pick]).await;
+    let entry = random_entry(&ctx.data().catalog, &filters, ctx.id())?;
+    let mut card = card_reply(ctx.data(), entry).await;
     if filters.leaves_out_advanced_by_default() {
         card = card.content(ADVANCED_LEFT_OUT);
     }
     reply(ctx, card).await
+}
+
+/// One of the entries matching `filters`, chosen by hashing `salt` (an interaction id) with a random key.
+pub(super) fn random_entry<'a>(
+    catalog: &'a Catalog,
+    filters: &Filters,
+    salt: u64,
+) -> Result<&'a Entry, Error> {
+    let matching = matching(catalog, filters);
+    if matching.is_empty() {
+        return Err(nothing_matches(filters));
+    }
+    Ok(matching[RandomState::new().hash_one(salt) as usize % matching.len()])
+}
+
+/// A stretch's card as the answer to a button click.
+pub(super) async fn card_message(
+    data: &Data,
+    entry: &Entry,
+) -> serenity::CreateInteractionResponseMessage {
+    card_reply(data, entry)
+        .await
+        .to_slash_initial_response(serenity::CreateInteractionResponseMessage::new())
 }
 
 /// Under a random pick made with the safe default, so that nobody wonders where the advanced ones went.
