@@ -13,8 +13,8 @@ use thiserror::Error;
 
 use super::participation::{CheckIn, TeamStats, team_stats, week_of};
 use super::posting::{
-    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
-    UserId,
+    ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
+    ScheduleId, UserId,
 };
 use super::reminder::{NewReminder, Reminder, Snooze};
 use super::rotation::RotationState;
@@ -152,6 +152,13 @@ pub trait Store: Send + Sync + 'static {
     fn post(
         &self,
         fire: Fire,
+    ) -> impl Future<Output = Result<Option<PostRecord>, StoreError>> + Send;
+    /// The stretch post sent in `channel` with the latest fire at or after `since` (`/stretch today`);
+    /// team summaries, and posts still claimed or abandoned, do not count.
+    fn latest_stretch_post(
+        &self,
+        channel: ChannelId,
+        since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<PostRecord>, StoreError>> + Send;
 
     /// Records a member's check-in for its day; false when they had checked in that day already, which

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
-    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
-    UserId,
+    ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
+    ScheduleId, UserId,
 };
 use crate::domain::reminder::{NewReminder, Reminder, Snooze};
 use crate::domain::rotation::RotationState;
@@ -83,6 +83,7 @@ delegate! {
     fn abandon(&self, fire: Fire, reason: String) -> ();
     fn unconfirmed(&self) -> Vec<PostRecord>;
     fn post(&self, fire: Fire) -> Option<PostRecord>;
+    fn latest_stretch_post(&self, channel: ChannelId, since: DateTime<Utc>) -> Option<PostRecord>;
     fn check_in(&self, check_in: CheckIn) -> bool;
     fn check_ins_of(&self, guild: GuildId, user: UserId) -> Vec<CheckIn>;
     fn check_ins_in(&self, guild: GuildId, from: NaiveDate, to: NaiveDate) -> Vec<CheckIn>;

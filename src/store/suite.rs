@@ -33,7 +33,8 @@ macro_rules! store_suite {
             a_members_reminders_are_limited_listed_and_removed_only_by_them,
             a_reminders_fires_are_claimed_and_confirmed_like_any_schedules,
             snoozes_are_kept_due_and_cleared,
-            member_zones_are_kept_and_forget_me_deletes_reminders_and_zone);
+            member_zones_are_kept_and_forget_me_deletes_reminders_and_zone,
+            the_latest_stretch_sent_in_a_channel_since_a_moment_is_found);
     };
     (@tests $fresh:expr; $($name:ident),*) => {
         $(
@@ -729,4 +730,60 @@ pub(crate) async fn an_abandoned_claim_is_kept_with_its_reason_and_never_taken_u
     };
     store.abandon(never, "too late".to_owned()).await.unwrap();
     assert_eq!(store.post(never).await.unwrap(), None);
+}
+
+pub(crate) async fn the_latest_stretch_sent_in_a_channel_since_a_moment_is_found(
+    store: impl Store + Clone,
+) {
+    let morning = add(&store, weekdays_at_nine(GUILD), "2027-03-01T08:00:00Z").await;
+    let noon = add(&store, weekdays_at_nine(GUILD), "2027-03-01T11:00:00Z").await;
+    let elsewhere = add(
+        &store,
+        NewSchedule {
+            channel: ChannelId(200),
+            ..weekdays_at_nine(GUILD)
+        },
+        "2027-03-01T12:00:00Z",
+    )
+    .await;
+    let (morning, noon, elsewhere) = (next(&morning), next(&noon), next(&elsewhere));
+    claim(&store, morning, "cat-cow", "2027-03-02T08:00:00Z").await;
+    claim(&store, noon, "childs-pose", "2027-03-02T11:00:00Z").await;
+    claim(&store, elsewhere, "superman", "2027-03-02T12:00:00Z").await;
+    store.confirm(morning, MessageId(1)).await.unwrap();
+    store.confirm(elsewhere, MessageId(3)).await.unwrap();
+    let latest = |since: &str| {
+        let store = store.clone();
+        let since = at(since);
+        async move {
+            store
+                .latest_stretch_post(ChannelId(100), since)
+                .await
+                .unwrap()
+                .map(|record| (record.claim.fire, record.claim.stretch))
+        }
+    };
+
+    // The noon post is only claimed, so the morning one is the latest sent.
+    assert_eq!(
+        latest("2027-03-01T00:00:00Z").await,
+        Some((morning, Some(stretch("cat-cow"))))
+    );
+    store.confirm(noon, MessageId(2)).await.unwrap();
+    assert_eq!(
+        latest("2027-03-01T00:00:00Z").await,
+        Some((noon, Some(stretch("childs-pose"))))
+    );
+    assert_eq!(
+        latest("2027-03-01T11:00:01Z").await,
+        None,
+        "none since then"
+    );
+    assert_eq!(
+        store
+            .latest_stretch_post(ChannelId(300), at("2027-01-01T00:00:00Z"))
+            .await
+            .unwrap(),
+        None
+    );
 }

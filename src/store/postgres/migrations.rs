@@ -10,7 +10,7 @@ use crate::domain::store::StoreError;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_initial.sql"),
     include_str!("../../../migrations/postgres/0002_abandoned_posts.sql"),
-    // Schema 3 is the safe-defaults migration of another branch; this one follows it when merged.
+    include_str!("../../../migrations/postgres/0003_posts_by_channel.sql"),
     include_str!("../../../migrations/postgres/0004_reminders.sql"),
 ];
 

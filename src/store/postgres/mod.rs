@@ -31,8 +31,8 @@ use tokio_postgres::error::SqlState;
 
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
-    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
-    UserId,
+    ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
+    ScheduleId, UserId,
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
@@ -402,6 +402,17 @@ impl Store for PostgresStore {
 
     async fn post(&self, fire: Fire) -> Result<Option<PostRecord>, StoreError> {
         retrying!(self, |client| posts::find(&client, fire, false).await)
+    }
+
+    async fn latest_stretch_post(
+        &self,
+        channel: ChannelId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<PostRecord>, StoreError> {
+        retrying!(self, |client| posts::latest_stretch(
+            &client, channel, since
+        )
+        .await)
     }
 
     async fn check_in(&self, check_in: CheckIn) -> Result<bool, StoreError> {

@@ -5,7 +5,9 @@ use deadpool_postgres::{Client, GenericClient};
 
 use super::Failure;
 use super::rows::{SELECT_POSTS, all, post_from_row};
-use crate::domain::posting::{Fire, MessageId, PostRecord, PostState};
+use chrono::{DateTime, Utc};
+
+use crate::domain::posting::{ChannelId, Fire, MessageId, PostRecord, PostState};
 use crate::domain::store::StoreError;
 
 /// The post of `fire`; with `lock`, its row stays locked until the transaction ends.
@@ -22,6 +24,23 @@ pub(super) async fn find(
         .await?;
     let row = client
         .query_opt(&statement, &[&fire.schedule.0, &fire.at.timestamp()])
+        .await?;
+    Ok(row.map(|row| post_from_row(&row)).transpose()?)
+}
+
+pub(super) async fn latest_stretch(
+    client: &impl GenericClient,
+    channel: ChannelId,
+    since: DateTime<Utc>,
+) -> Result<Option<PostRecord>, Failure> {
+    let statement = client
+        .prepare_cached(&format!(
+            "{SELECT_POSTS} WHERE channel_id = $1 AND fire_at >= $2 AND state = 'sent' \
+             AND stretch_id IS NOT NULL ORDER BY fire_at DESC, schedule_id DESC LIMIT 1"
+        ))
+        .await?;
+    let row = client
+        .query_opt(&statement, &[&channel.to_string(), &since.timestamp()])
         .await?;
     Ok(row.map(|row| post_from_row(&row)).transpose()?)
 }

@@ -11,7 +11,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_participation.sql"),
     include_str!("../../../migrations/sqlite/0003_post_kinds.sql"),
     include_str!("../../../migrations/sqlite/0004_abandoned_posts.sql"),
-    // Schema 5 is the safe-defaults migration of another branch; this one follows it when merged.
+    include_str!("../../../migrations/sqlite/0005_posts_by_channel.sql"),
     include_str!("../../../migrations/sqlite/0006_reminders.sql"),
 ];
 

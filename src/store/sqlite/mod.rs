@@ -32,8 +32,8 @@ use rusqlite::Connection;
 
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
-    Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule, ScheduleId,
-    UserId,
+    ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
+    ScheduleId, UserId,
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
@@ -270,6 +270,15 @@ impl Store for SqliteStore {
 
     async fn post(&self, fire: Fire) -> Result<Option<PostRecord>, StoreError> {
         self.blocking(move |connection| posts::find(connection, fire))
+            .await
+    }
+
+    async fn latest_stretch_post(
+        &self,
+        channel: ChannelId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<PostRecord>, StoreError> {
+        self.blocking(move |connection| posts::latest_stretch(connection, channel, since))
             .await
     }
 

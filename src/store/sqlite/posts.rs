@@ -4,7 +4,9 @@
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::rows::{SELECT_POSTS, collect, post_from_row};
-use crate::domain::posting::{Fire, MessageId, PostRecord, PostState};
+use chrono::{DateTime, Utc};
+
+use crate::domain::posting::{ChannelId, Fire, MessageId, PostRecord, PostState};
 use crate::domain::store::StoreError;
 
 pub(super) fn find(connection: &Connection, fire: Fire) -> Result<Option<PostRecord>, StoreError> {
@@ -12,6 +14,23 @@ pub(super) fn find(connection: &Connection, fire: Fire) -> Result<Option<PostRec
         connection,
         &format!("{SELECT_POSTS} WHERE schedule_id = ?1 AND fire_at = ?2"),
         params![fire.schedule.0, fire.at.timestamp()],
+        post_from_row,
+    )?;
+    Ok(posts.into_iter().next())
+}
+
+pub(super) fn latest_stretch(
+    connection: &Connection,
+    channel: ChannelId,
+    since: DateTime<Utc>,
+) -> Result<Option<PostRecord>, StoreError> {
+    let posts = collect(
+        connection,
+        &format!(
+            "{SELECT_POSTS} WHERE channel_id = ?1 AND fire_at >= ?2 AND state = 'sent' \
+             AND stretch_id IS NOT NULL ORDER BY fire_at DESC, schedule_id DESC LIMIT 1"
+        ),
+        params![channel.to_string(), since.timestamp()],
         post_from_row,
     )?;
     Ok(posts.into_iter().next())
