@@ -6,7 +6,7 @@ mod support;
 use fake_discord::{Direction, Event, Fault, MessageId, RateLimitScope, Scope, focused, opt, sub};
 use serde_json::Value;
 use stretchbot::domain::catalog::{Difficulty, SAFETY_LINE, Vocabulary};
-use support::{Mode, TestApp, WAIT, spawn_app};
+use support::{Mode, TestApp, WAIT, add_schedule, spawn_app, spawn_app_at};
 
 /// Discord's EPHEMERAL message flag.
 const EPHEMERAL: u64 = 1 << 6;
@@ -56,7 +56,32 @@ async fn the_bot_registers_its_commands_with_valid_bodies() {
         .iter()
         .map(|option| option["name"].as_str().unwrap())
         .collect();
-    assert_eq!(subcommands, ["show", "random", "timer", "list"]);
+    assert_eq!(subcommands, ["show", "random", "timer", "list", "today"]);
+    // Where each command may be installed and used (application-commands.mdx).
+    let contexts = |name: &str| {
+        let command = commands
+            .iter()
+            .find(|command| command["name"] == name)
+            .unwrap_or_else(|| panic!("/{name} is registered"));
+        (
+            command["integration_types"].clone(),
+            command["contexts"].clone(),
+        )
+    };
+    for anywhere in ["stretch", "help"] {
+        assert_eq!(
+            contexts(anywhere),
+            (serde_json::json!([0, 1]), serde_json::json!([0, 1, 2])),
+            "/{anywhere}"
+        );
+    }
+    for servers_only in ["schedule", "stats"] {
+        assert_eq!(
+            contexts(servers_only),
+            (serde_json::json!([0]), serde_json::json!([0])),
+            "/{servers_only}"
+        );
+    }
     // Everything went to the fake: nothing fell back to the real Discord.
     assert!(!app.fake.requests().is_empty());
     let session = app.fake.session().expect("a gateway session");
@@ -659,6 +684,69 @@ async fn help_lists_the_commands_privately_and_its_buttons_work() {
             .unwrap()
             .starts_with('⏱'),
         "{timer}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn today_shows_the_stretch_posted_in_the_channel_today_with_its_buttons() {
+    // 09:00 in Berlin is 08:00Z; the bot's clock starts a few seconds before.
+    let app = spawn_app_at(Mode::Proxy, "2027-03-01T07:59:56Z".parse().unwrap()).await;
+    let nothing = run_command(&app, "today", vec![]).await;
+    assert!(is_ephemeral(&nothing), "{nothing}");
+    assert!(
+        nothing["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Nothing was posted in this channel today"),
+        "{nothing}"
+    );
+    add_schedule(
+        &app,
+        vec![opt("times", "09:00"), opt("tz", "Europe/Berlin")],
+    )
+    .await;
+    let post = app
+        .fake
+        .wait_until(WAIT, "the scheduled post", |fake| {
+            fake.messages(app.channel)
+                .into_iter()
+                .find(|message| !message["embeds"][0]["title"].is_null())
+        })
+        .await
+        .expect("the stretch of the day is posted");
+    // The post is confirmed in the store just after Discord has it: ask again until it is.
+    let mut today = run_command(&app, "today", vec![]).await;
+    for _ in 0..20 {
+        if !today["data"]["embeds"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        today = run_command(&app, "today", vec![]).await;
+    }
+    assert!(is_ephemeral(&today), "{today}");
+    assert_eq!(
+        today["data"]["embeds"][0]["title"], post["embeds"][0]["title"],
+        "{today}"
+    );
+    assert!(
+        today["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("by schedule #1"),
+        "{today}"
+    );
+    let buttons: Vec<&str> = today["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|button| button["custom_id"].as_str().unwrap())
+        .collect();
+    assert!(buttons[0].starts_with("timer-start:"), "{buttons:?}");
+    assert!(
+        buttons[1].starts_with("did-it:") && buttons[1].ends_with(":1"),
+        "{buttons:?}"
     );
     app.fake.assert_no_violations();
     app.stop().await;

@@ -1,11 +1,14 @@
-//! `/stretch show | random | timer | list`: looking stretches up, and timing one.
+//! `/stretch show | random | timer | list | today`: looking stretches up, timing one, and seeing today's
+//! stretch of the day again.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use crate::discord::buttons::{LIST_PAGE, start_timer_button};
+use chrono::TimeDelta;
+
+use crate::discord::buttons::{LIST_PAGE, did_it_button, start_timer_button};
 use crate::discord::card::{Card, truncate};
 use crate::discord::choice::Choice;
 use crate::discord::reply::{Answer, reply, respond};
@@ -15,7 +18,9 @@ use crate::discord::{Context, Data, Error};
 use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
+use crate::domain::participation::local_day;
 use crate::domain::posting::{ChannelId, UserId};
+use crate::domain::store::Store;
 use crate::domain::timer_plan::{Intensity, PlanSettings};
 
 /// Discord shows at most 25 autocomplete choices.
@@ -26,7 +31,7 @@ const PAGE_SIZE: usize = 8;
 /// Look up a stretch, pick one at random, or browse the catalog.
 #[poise::command(
     slash_command,
-    subcommands("show", "random", "timer", "list"),
+    subcommands("show", "random", "timer", "list", "today"),
     subcommand_required
 )]
 pub async fn stretch(_: Context<'_>) -> Result<(), Error> {
@@ -128,6 +133,69 @@ async fn timer(
         },
     )
     .await
+}
+
+/// How far back `/stretch today` looks: every zone's today began less than this long ago.
+const TODAY_REACH: TimeDelta = TimeDelta::hours(48);
+
+/// The stretch of the day posted in this channel today, with its buttons.
+#[poise::command(slash_command)]
+async fn today(ctx: Context<'_>) -> Result<(), Error> {
+    if ctx.guild_id().is_none() {
+        // Reminders by DM hook in here: a DM's today is the member's last reminder.
+        return Err(Error::user(
+            "No reminder was sent to you today. In a server channel, `/stretch today` shows the \
+             stretch of the day posted there; `/stretch random` gives you one now.",
+        ));
+    }
+    let data = ctx.data();
+    let now = data.now();
+    let channel = ChannelId(ctx.channel_id().get());
+    let nothing = || {
+        Error::user(
+            "Nothing was posted in this channel today. `/stretch random` gives you a stretch now, and \
+             server admins set up daily posts with `/schedule add`.",
+        )
+    };
+    let post = data
+        .store
+        .latest_stretch_post(channel, now - TODAY_REACH)
+        .await?
+        .ok_or_else(nothing)?;
+    let fire = post.claim.fire;
+    // A post counts for today in its own schedule's zone, as its check-ins do.
+    let schedule = data
+        .store
+        .schedule(fire.schedule)
+        .await?
+        .ok_or_else(nothing)?;
+    let zone = schedule.schedule.zone;
+    if local_day(fire.at, zone) != local_day(now, zone) {
+        return Err(nothing());
+    }
+    let entry = post
+        .claim
+        .stretch
+        .as_ref()
+        .and_then(|id| data.catalog.get(id.as_str()))
+        .ok_or_else(|| {
+            Error::user(
+                "Today's stretch is no longer in the catalog. Pick another with `/stretch list`.",
+            )
+        })?;
+    let card = card_reply(data, entry)
+        .await
+        .content(format!(
+            "Posted here <t:{}:R> by schedule #{}.",
+            fire.at.timestamp(),
+            fire.schedule
+        ))
+        .components(vec![serenity::CreateActionRow::Buttons(vec![
+            start_timer_button(&entry.id),
+            did_it_button(&entry.id, Some(fire.schedule)),
+        ])])
+        .ephemeral(true);
+    reply(ctx, card).await
 }
 
 /// A stretch's card, with its picture, and the button that times it.
