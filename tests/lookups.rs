@@ -6,7 +6,7 @@ mod support;
 use fake_discord::{Direction, Event, Fault, MessageId, RateLimitScope, Scope, focused, opt, sub};
 use serde_json::Value;
 use stretchbot::domain::catalog::{Difficulty, SAFETY_LINE, Vocabulary};
-use support::{Mode, TestApp, WAIT, add_schedule, spawn_app, spawn_app_at};
+use support::{Mode, Setup, TestApp, WAIT, add_schedule, spawn_app, spawn_app_at, spawn_app_with};
 
 /// Discord's EPHEMERAL message flag.
 const EPHEMERAL: u64 = 1 << 6;
@@ -748,6 +748,61 @@ async fn today_shows_the_stretch_posted_in_the_channel_today_with_its_buttons() 
         buttons[1].starts_with("did-it:") && buttons[1].ends_with(":1"),
         "{buttons:?}"
     );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+/// A member who installed the bot to their own account uses it in their DM with it: no guild in the
+/// interaction, authorized by their install. The server-only commands are not offered there.
+#[tokio::test]
+async fn a_user_install_is_answered_in_a_dm_without_a_guild() {
+    let app = spawn_app_with(Setup {
+        global_commands: true,
+        ..Setup::new(Mode::Proxy)
+    })
+    .await;
+    app.fake.install_to_user(app.member);
+    let run = |name: &'static str, options: Vec<fake_discord::Opt>| {
+        let app = &app;
+        async move {
+            let interaction = app
+                .fake
+                .invoke_dm_command(app.member, name, options)
+                .await?;
+            assert!(interaction.payload()["guild_id"].is_null());
+            assert_eq!(interaction.payload()["context"], 1);
+            assert_eq!(
+                interaction.payload()["authorizing_integration_owners"],
+                serde_json::json!({"1": app.member.to_string()})
+            );
+            Ok::<Value, fake_discord::InvokeError>(interaction.wait_response(WAIT).await.unwrap())
+        }
+    };
+    let card = run("stretch", vec![sub("show", [opt("name", "cat-cow")])])
+        .await
+        .expect("/stretch is offered in DMs to a user install");
+    assert_eq!(card["data"]["embeds"][0]["title"], "Cat-Cow", "{card}");
+    let help = run("help", vec![]).await.expect("/help is offered in DMs");
+    assert!(is_ephemeral(&help), "{help}");
+    let today = run("stretch", vec![sub("today", [])]).await.unwrap();
+    assert!(
+        today["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("No reminder was sent to you today"),
+        "{today}"
+    );
+    for servers_only in ["schedule", "stats"] {
+        let refused = app
+            .fake
+            .invoke_dm_command(app.member, servers_only, [sub("list", [])])
+            .await
+            .err();
+        assert!(
+            matches!(refused, Some(fake_discord::InvokeError::NotFound(_))),
+            "/{servers_only} is not offered in a DM: {refused:?}"
+        );
+    }
     app.fake.assert_no_violations();
     app.stop().await;
 }

@@ -42,6 +42,8 @@ pub struct TestApp {
     pub catalog: Arc<Catalog>,
     pacing: PlanSettings,
     metrics: Option<SocketAddr>,
+    /// Where the bot registers its commands: the app's guild, or globally (`None`).
+    commands_in: Option<GuildId>,
     /// Holds the bot's database until the test ends.
     _database: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -83,6 +85,9 @@ pub struct Setup {
     pub pacing: PlanSettings,
     /// Where the bot serves metrics and health checks; `None` serves nothing.
     pub metrics: Option<SocketAddr>,
+    /// Register the commands globally, as in production, instead of in the test guild: what commands
+    /// used in DMs need.
+    pub global_commands: bool,
 }
 
 impl Setup {
@@ -93,6 +98,7 @@ impl Setup {
             catalog: catalog(),
             pacing: PlanSettings::default(),
             metrics: None,
+            global_commands: false,
         }
     }
 }
@@ -118,6 +124,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         catalog,
         pacing,
         metrics,
+        global_commands,
     } = setup;
     let fake = FakeDiscord::start(Options {
         tls: mode == Mode::Tls,
@@ -132,10 +139,11 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let channel = fake.add_text_channel(guild, "wellness");
     let member = fake.add_member(guild, "alice", Permissions::empty());
     let database = tempfile::tempdir().expect("a temporary folder");
+    let commands_in = (!global_commands).then_some(guild);
     let (stop, bot) = start_bot(
         &fake,
         mode,
-        guild,
+        commands_in,
         clock,
         &catalog,
         (pacing, metrics),
@@ -150,6 +158,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         catalog,
         pacing,
         metrics,
+        commands_in,
         _database: database,
         stop: Some(stop),
         bot,
@@ -162,7 +171,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
 fn start_bot(
     fake: &FakeDiscord,
     mode: Mode,
-    guild: GuildId,
+    commands_in: Option<GuildId>,
     clock: TokioClock,
     catalog: &Arc<Catalog>,
     (pacing, metrics): (PlanSettings, Option<SocketAddr>),
@@ -171,7 +180,10 @@ fn start_bot(
     let settings = Settings {
         token: fake.token().to_owned(),
         connection: connection_to(fake, mode),
-        commands: CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
+        commands: match commands_in {
+            Some(guild) => CommandScope::Guilds(vec![serenity::all::GuildId::new(guild.get())]),
+            None => CommandScope::Global,
+        },
         grace: chrono::TimeDelta::minutes(30),
         clock,
         pacing,
@@ -265,7 +277,7 @@ impl TestApp {
         let (stop, bot) = start_bot(
             &self.fake,
             self.mode,
-            self.guild,
+            self.commands_in,
             TokioClock::starting_at(start),
             &self.catalog,
             (self.pacing, self.metrics),
@@ -309,9 +321,8 @@ impl TestApp {
             .expect("the bot connects and gets READY");
         self.fake
             .wait_until(WAIT, "the bot to register its commands", |fake| {
-                (!fake
-                    .registered_commands(Scope::Guild(self.guild))
-                    .is_empty()
+                let scope = self.commands_in.map_or(Scope::Global, Scope::Guild);
+                (!fake.registered_commands(scope).is_empty()
                     && self.registrations() > registrations)
                     .then_some(())
             })

@@ -146,6 +146,13 @@ impl FakeDiscord {
         self.inner.world().dms_closed.insert(user);
     }
 
+    /// `user` installs the app to their own account (application-commands.mdx, USER_INSTALL): from now
+    /// on their DM interactions are authorized by that install, and only commands whose
+    /// `integration_types` include USER_INSTALL are offered to them there.
+    pub fn install_to_user(&self, user: UserId) {
+        self.inner.world().user_installs.insert(user);
+    }
+
     /// `user` lets the bot message them again.
     pub fn open_dms(&self, user: UserId) {
         self.inner.world().dms_closed.remove(&user);

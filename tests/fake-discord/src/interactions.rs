@@ -128,13 +128,24 @@ fn usable_in_dms(command: &crate::commands::StoredCommand) -> bool {
     }
 }
 
-/// The installs that authorize an interaction: the guild install, keyed GUILD_INSTALL ("0"), whose value
-/// is the guild's id, or "0" in a DM with the bot (receiving-and-responding.mdx).
-fn authorizing_owners(place: Place) -> Value {
-    let owner = place
-        .guild
-        .map_or_else(|| "0".to_owned(), |g| g.to_string());
-    json!({"0": owner})
+/// The installation contexts (application-commands.mdx, Installation Context): GUILD_INSTALL and
+/// USER_INSTALL, as `integration_types` numbers them.
+const GUILD_INSTALL: u64 = 0;
+const USER_INSTALL: u64 = 1;
+
+/// A command's `integration_types`, `[GUILD_INSTALL]` when it gives none (the application's default here).
+fn integration_types(command: &crate::commands::StoredCommand) -> Vec<u64> {
+    command.json["integration_types"]
+        .as_array()
+        .map(|types| types.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_else(|| vec![GUILD_INSTALL])
+}
+
+/// Whether Discord's client offers a command in a server: its `contexts`, when given, include GUILD.
+fn usable_in_guilds(command: &crate::commands::StoredCommand) -> bool {
+    command.json["contexts"]
+        .as_array()
+        .is_none_or(|contexts| contexts.contains(&json!(GUILD_CONTEXT)))
 }
 
 /// Where an interaction happens and who does it.
@@ -213,7 +224,12 @@ impl World {
         let command = place
             .guild
             .and_then(|guild| find(Scope::Guild(guild)))
-            .or_else(|| find(Scope::Global).filter(|c| place.guild.is_some() || usable_in_dms(c)))
+            .or_else(|| {
+                find(Scope::Global).filter(|c| match place.guild {
+                    Some(_) => usable_in_guilds(c),
+                    None => usable_in_dms(c) && self.installed_for_dm(place.user, c),
+                })
+            })
             .ok_or_else(|| {
                 InvokeError::NotFound(format!(
                     "no slash command /{name} registered for this guild"
@@ -364,6 +380,30 @@ impl World {
         )
     }
 
+    /// Whether an install lets `user` run `command` in a DM: their own install of the app (USER_INSTALL
+    /// among the command's types), or else the app's server install, which reaches the bot's DM.
+    fn installed_for_dm(&self, user: UserId, command: &crate::commands::StoredCommand) -> bool {
+        let types = integration_types(command);
+        if self.user_installs.contains(&user) {
+            types.contains(&USER_INSTALL)
+        } else {
+            types.contains(&GUILD_INSTALL)
+        }
+    }
+
+    /// The installs that authorize an interaction (receiving-and-responding.mdx): the guild install,
+    /// keyed GUILD_INSTALL ("0") with the guild's id, or "0" in a DM with the bot; a member's own install,
+    /// keyed USER_INSTALL ("1") with their user id, in a DM of a member who installed the app.
+    fn authorizing_owners(&self, place: Place) -> Value {
+        match place.guild {
+            Some(guild) => json!({"0": guild.to_string()}),
+            None if self.user_installs.contains(&place.user) => {
+                json!({"1": place.user.to_string()})
+            }
+            None => json!({"0": "0"}),
+        }
+    }
+
     fn check_place(&self, place: Place, needs: Permissions) -> Result<(), InvokeError> {
         if !self.gateway.is_ready() {
             return Err(InvokeError::NotConnected);
@@ -427,7 +467,7 @@ impl World {
             "app_permissions": app_perms.wire(),
             "locale": LOCALE,
             "entitlements": [],
-            "authorizing_integration_owners": authorizing_owners(place),
+            "authorizing_integration_owners": self.authorizing_owners(place),
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
         match place.guild {
@@ -600,7 +640,7 @@ impl World {
             "id": id,
             "type": kind,
             "user": self.user_json(place.user),
-            "authorizing_integration_owners": authorizing_owners(place),
+            "authorizing_integration_owners": self.authorizing_owners(place),
         });
         if let Some(original) = i.original {
             metadata["original_response_message_id"] = json!(original);

@@ -113,6 +113,8 @@ pub(crate) struct World {
     pub dms: BTreeMap<ChannelId, crate::dms::DmChannel>,
     /// Users whose DMs are closed to the bot (or who blocked it): sends to them fail with 50007.
     pub dms_closed: std::collections::HashSet<UserId>,
+    /// Users who installed the app to their own account (USER_INSTALL).
+    pub user_installs: std::collections::HashSet<UserId>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -161,6 +163,7 @@ impl World {
             gateway: Sessions::default(),
             dms: BTreeMap::new(),
             dms_closed: Default::default(),
+            user_installs: Default::default(),
         }
     }
 
