@@ -2,7 +2,7 @@
 //! DMs are closed.
 
 use fake_discord::FindingKind;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::World;
 
@@ -166,4 +166,70 @@ async fn a_button_in_a_dm_and_a_command_in_a_dm_arrive_without_a_guild_and_are_a
         "only the DM's member clicks in it"
     );
     w.fake.assert_no_violations();
+}
+
+/// `integration_types` and `contexts` decide where Discord's client offers a command
+/// (application-commands.mdx): a user install reaches only USER_INSTALL commands in DMs, and a command
+/// without the GUILD context is not offered in servers.
+#[tokio::test]
+async fn installs_and_contexts_decide_where_a_command_is_offered() {
+    let w = World::start().await;
+    let app = w.fake.application_id();
+    let command = |name: &str, types: Value, contexts: Value| {
+        json!({"name": name, "description": "d", "type": 1,
+            "integration_types": types, "contexts": contexts})
+    };
+    let (status, body) = w
+        .put(
+            &format!("/applications/{app}/commands"),
+            json!([
+                command("anywhere", json!([0, 1]), json!([0, 1, 2])),
+                command("servers", json!([0]), json!([0])),
+                command("dms", json!([0]), json!([1])),
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let _gw = w.connect_bot(1).await;
+
+    // Through the server install, the bot's DM offers commands with the BOT_DM context.
+    let dm = w.fake.invoke_dm_command(w.alice, "dms", []).await.unwrap();
+    assert_eq!(
+        dm.payload()["authorizing_integration_owners"],
+        json!({"0": "0"})
+    );
+    assert!(
+        w.fake
+            .invoke_dm_command(w.alice, "servers", [])
+            .await
+            .is_err()
+    );
+
+    // Alice installs the app to her account: her DMs offer USER_INSTALL commands only.
+    w.fake.install_to_user(w.alice);
+    let mine = w
+        .fake
+        .invoke_dm_command(w.alice, "anywhere", [])
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.payload()["authorizing_integration_owners"],
+        json!({"1": w.alice.to_string()})
+    );
+    assert!(mine.payload().get("guild_id").is_none());
+    assert!(w.fake.invoke_dm_command(w.alice, "dms", []).await.is_err());
+
+    // In a server, a command whose contexts leave out GUILD is not offered.
+    assert!(
+        w.fake
+            .invoke_command(w.guild, w.channel, w.alice, "anywhere", [])
+            .await
+            .is_ok()
+    );
+    assert!(
+        w.fake
+            .invoke_command(w.guild, w.channel, w.alice, "dms", [])
+            .await
+            .is_err()
+    );
 }
