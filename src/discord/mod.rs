@@ -200,6 +200,12 @@ pub async fn run(
                         ready.application.id,
                         INVITE_PERMISSIONS.bits()
                     ));
+                    // A user install (integration_type=1) adds the commands to a member's own account:
+                    // no bot user, so no permissions to ask for.
+                    crate::logging::print_line(format_args!(
+                        "Members can add it to their own account with: https://discord.com/oauth2/authorize?client_id={}&integration_type=1&scope=applications.commands",
+                        ready.application.id
+                    ));
                 } else {
                     // The process running shard 0 registers them for the whole application.
                     crate::metrics::commands_registered();
