@@ -60,7 +60,8 @@ async fn add(
     #[description = "Only stretches needing nothing beyond this"] equipment: Option<
         Choice<Equipment>,
     >,
-    #[description = "Only stretches of this difficulty"] difficulty: Option<Choice<Difficulty>>,
+    #[description = "Only stretches of this difficulty (default: easy and moderate)"]
+    difficulty: Option<Choice<Difficulty>>,
     #[description = "Only this kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
     let data = ctx.data();
@@ -73,6 +74,8 @@ async fn add(
         equipment: equipment.map(|Choice(value)| vec![value]),
         difficulty: difficulty.map(|Choice(value)| value),
         category: category.map(|Choice(value)| value),
+        // As for a team: advanced stretches only when the member picks that difficulty.
+        include_advanced: false,
     };
     ctx.defer_ephemeral().await?;
     // The DM channel is opened now, at the member's request; the poster only ever sends to it.
