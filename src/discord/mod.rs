@@ -37,7 +37,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
 use crate::domain::store::Store;
 use crate::domain::timer_plan::PlanSettings;
-use crate::poster::Poster;
+use crate::poster::{ClaimedHere, Poster};
 use crate::store::AnyStore;
 use crate::timer::{Limits, Timers};
 use sender::DiscordSender;
@@ -50,6 +50,8 @@ pub struct Data {
     pub store: AnyStore,
     /// Wakes the poster when schedules change, so a new or edited schedule's next post is not missed.
     pub schedules_changed: Arc<Notify>,
+    /// Where a command records a post it claimed for the poster to send (post-now).
+    pub claimed_here: ClaimedHere,
     clock: TokioClock,
     in_flight: InFlight,
     pub(crate) limiter: Arc<Limiter>,
@@ -155,6 +157,7 @@ pub async fn run(
     let interrupted = Arc::clone(&timers);
     // One notifier, shared: the commands wake the poster through it.
     let schedules_changed = Arc::new(Notify::new());
+    let claimed_here = ClaimedHere::default();
     // Once per application, not per shard or process: only the process running shard 0 does it.
     let first_shard = settings.shards.runs_first_shard();
     let card_pictures = Arc::new(pictures::CardPictures::default());
@@ -168,6 +171,7 @@ pub async fn run(
         Arc::clone(&catalog),
         Arc::clone(&limiter),
         Arc::clone(&schedules_changed),
+        claimed_here.clone(),
     );
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -214,6 +218,7 @@ pub async fn run(
                     catalog,
                     store,
                     schedules_changed,
+                    claimed_here,
                     clock: settings.clock,
                     in_flight,
                     limiter,
@@ -231,7 +236,7 @@ pub async fn run(
         .event_handler(refusal_watch.clone())
         .await
         .context("could not set up the Discord client")?;
-    let (card_pictures, store, catalog, limiter, schedules_changed) = poster_parts;
+    let (card_pictures, store, catalog, limiter, schedules_changed, claimed_here) = poster_parts;
     let gateway_limiter = Arc::clone(&limiter);
     let _metrics = crate::metrics::serve(
         settings.metrics,
@@ -261,6 +266,7 @@ pub async fn run(
             crate::poster::TAKEOVER_AFTER
                 + TAKEOVER_STAGGER * settings.shards.takeover_turn() as i32,
         )
+        .sharing_claims(claimed_here)
         .run(async {
             let _ = poster_stopped.await;
         }),

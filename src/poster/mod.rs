@@ -161,7 +161,7 @@ pub struct Poster<S, P> {
     /// keeps the permit, and the poster looks again as soon as it is done.
     schedules_changed: Arc<Notify>,
     takeover_after: TimeDelta,
-    claims: Mutex<ClaimsSeen>,
+    claims: ClaimedHere,
 }
 
 /// What this run knows of the unconfirmed claims in the store.
@@ -173,6 +173,31 @@ struct ClaimsSeen {
     mine: HashSet<Fire>,
     /// Other processes' claims, with when this run first saw each unconfirmed.
     others: HashMap<Fire, DateTime<Utc>>,
+    /// Claims this process made outside the poster ([`ClaimedHere::record`]), not yet taken in.
+    claimed_here: Vec<Fire>,
+}
+
+impl ClaimsSeen {
+    /// Takes in the claims made here since the last look: they are this run's, whoever saw them first.
+    fn adopt_claimed_here(&mut self) {
+        for fire in std::mem::take(&mut self.claimed_here) {
+            self.others.remove(&fire);
+            self.mine.insert(fire);
+        }
+    }
+}
+
+/// Lets the commands of this process hand the poster a post they claimed themselves (an admin's
+/// post-now), so that the poster sends it at once instead of waiting the takeover delay it gives
+/// another process's claims.
+#[derive(Clone, Default)]
+pub struct ClaimedHere(Arc<Mutex<ClaimsSeen>>);
+
+impl ClaimedHere {
+    /// Call after the claim is in the store, then wake the poster.
+    pub fn record(&self, fire: Fire) {
+        lock(&self.0).claimed_here.push(fire);
+    }
 }
 
 /// A claimed fire on its way to Discord.
@@ -213,7 +238,7 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
             clock,
             schedules_changed,
             takeover_after: TAKEOVER_AFTER,
-            claims: Mutex::default(),
+            claims: ClaimedHere::default(),
         }
     }
 
@@ -221,6 +246,12 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
     /// processes that wait different delays do not both finish a dead one's claims.
     pub fn taking_over_after(mut self, delay: TimeDelta) -> Self {
         self.takeover_after = delay;
+        self
+    }
+
+    /// Shares this run's knowledge of claims with the commands, which record their own claims in it.
+    pub fn sharing_claims(mut self, claims: ClaimedHere) -> Self {
+        self.claims = claims;
         self
     }
 
@@ -316,15 +347,13 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
             .map(|record| record.claim.fire)
             .collect();
         let now = self.clock.now();
-        let mut claims = lock(&self.claims);
-        let ClaimsSeen {
-            started,
-            mine,
-            others,
-        } = &mut *claims;
-        *started = true;
-        mine.extend(left);
-        mine.retain(|fire| unconfirmed.contains(fire));
+        let mut claims = lock(&self.claims.0);
+        claims.started = true;
+        claims.mine.extend(left);
+        claims.mine.retain(|fire| unconfirmed.contains(fire));
+        // After the pruning: a claim made here after `unconfirmed` was read is missing from it.
+        claims.adopt_claimed_here();
+        let ClaimsSeen { mine, others, .. } = &mut *claims;
         others.retain(|fire, _| unconfirmed.contains(fire));
         for fire in unconfirmed.iter().filter(|fire| !mine.contains(fire)) {
             others.entry(*fire).or_insert(now);
@@ -339,7 +368,8 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
     /// and another process's once it has stayed unconfirmed for the takeover delay, which makes it
     /// this run's.
     fn ours_to_finish(&self, fire: Fire, now: DateTime<Utc>) -> bool {
-        let mut claims = lock(&self.claims);
+        let mut claims = lock(&self.claims.0);
+        claims.adopt_claimed_here();
         let abandoned_by_its_process = claims
             .others
             .get(&fire)

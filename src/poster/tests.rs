@@ -195,6 +195,7 @@ struct World {
 /// A started poster.
 struct Running {
     schedules_changed: Arc<Notify>,
+    claimed_here: ClaimedHere,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -242,6 +243,7 @@ impl World {
 
     fn start(&self) -> Running {
         let schedules_changed = Arc::new(Notify::new());
+        let claimed_here = ClaimedHere::default();
         let poster = Poster::new(
             self.store.clone(),
             self.discord.clone(),
@@ -249,13 +251,15 @@ impl World {
             Arc::clone(&schedules_changed),
             GRACE,
             self.clock,
-        );
+        )
+        .sharing_claims(claimed_here.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(poster.run(async {
             let _ = stopped.await;
         }));
         Running {
             schedules_changed,
+            claimed_here,
             stop,
             task,
         }
@@ -567,6 +571,47 @@ async fn a_claim_of_another_process_is_left_to_it_and_finished_once_it_stays_unc
         }
     );
     assert!(world.store.unconfirmed().await.unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_claimed_by_a_command_of_this_process_is_sent_at_once_not_after_the_takeover_delay()
+{
+    let world = World::at("2027-03-15T08:59:00Z");
+    let schedule = world.add(new_schedule(1, 10, daily("UTC", "09:00"))).await;
+    let poster = world.start();
+    world.settle_at(utc("2027-03-15T08:59:01Z")).await;
+    // As `/schedule post-now` does: claim an extra post, hand it to the poster, wake it.
+    let fire = Fire {
+        schedule: schedule.id,
+        at: utc("2027-03-15T08:59:01Z"),
+    };
+    let pick = rotation::next(
+        world.catalog.entries(),
+        &schedule.filters,
+        &schedule.rotation,
+    )
+    .unwrap();
+    let outcome = world
+        .store
+        .claim_extra(
+            Claim {
+                fire,
+                stretch: Some(pick.id),
+            },
+            pick.state,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, ClaimOutcome::Claimed);
+    poster.claimed_here.record(fire);
+    poster.schedules_changed.notify_one();
+
+    world.settle_at(utc("2027-03-15T08:59:03Z")).await;
+    assert_eq!(
+        world.discord.attempts(),
+        [fire.nonce()],
+        "sent within seconds"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -445,7 +445,10 @@ async fn post_now(
         .await?
     {
         // The poster sends claimed posts, with their nonce, retries and pauses, as for any fire.
-        ClaimOutcome::Claimed => data.schedules_changed.notify_one(),
+        ClaimOutcome::Claimed => {
+            data.claimed_here.record(fire);
+            data.schedules_changed.notify_one();
+        }
         ClaimOutcome::AlreadyClaimed(_) => {
             return Err(Error::user(
                 "A post for this schedule went out this very second; wait a moment before posting again.",
