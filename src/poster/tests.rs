@@ -280,17 +280,22 @@ impl World {
 
     /// Claims a schedule's next fire as a poster would, without sending it: what a crash right after
     /// the claim leaves behind.
+    /// The stretch `schedule` posts next, with the rotation after it.
+    fn next_pick(&self, schedule: &PostingSchedule) -> rotation::Pick {
+        rotation::next(
+            self.catalog.entries(),
+            &schedule.filters,
+            &schedule.rotation,
+        )
+        .unwrap()
+    }
+
     async fn claim_by_hand(&self, schedule: &PostingSchedule) -> Fire {
         let fire = Fire {
             schedule: schedule.id,
             at: schedule.next_fire.unwrap(),
         };
-        let pick = rotation::next(
-            self.catalog.entries(),
-            &schedule.filters,
-            &schedule.rotation,
-        )
-        .unwrap();
+        let pick = self.next_pick(schedule);
         let outcome = self
             .store
             .claim(
@@ -585,12 +590,7 @@ async fn a_post_claimed_by_a_command_of_this_process_is_sent_at_once_not_after_t
         schedule: schedule.id,
         at: utc("2027-03-15T08:59:01Z"),
     };
-    let pick = rotation::next(
-        world.catalog.entries(),
-        &schedule.filters,
-        &schedule.rotation,
-    )
-    .unwrap();
+    let pick = world.next_pick(&schedule);
     let outcome = world
         .store
         .claim_extra(
