@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Days, NaiveDate, Utc, Weekday};
 use thiserror::Error;
 
+use super::catalog::{Catalog, OwnEntry, StretchId};
 use super::participation::{CheckIn, TeamStats, team_stats, week_of};
 use super::posting::{
     ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
@@ -32,6 +33,16 @@ pub enum StoreError {
     TooManyReminders { limit: usize },
     #[error("no schedule {0} in this server")]
     NoSuchSchedule(ScheduleId),
+    /// A guild already has the most own stretches it may have.
+    #[error(
+        "this server already has {limit} own stretches, the most allowed; remove one with `/catalog remove` first"
+    )]
+    TooManyOwnEntries { limit: usize },
+    /// A guild already has an own stretch by this id.
+    #[error(
+        "this server already has its own stretch `{0}`; change it with `/catalog edit`, or pick another name"
+    )]
+    OwnEntryExists(StretchId),
     /// The database failed; the text is for logs, not for members.
     #[error("storage failed: {0}")]
     Backend(String),
@@ -260,6 +271,58 @@ pub trait ReminderStore: Store {
         &self,
         user: UserId,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// A server's own stretches and the built-in ones it hid. They stay when the bot leaves the server.
+pub trait CatalogStore: Store {
+    /// A guild's own entries, by id.
+    fn own_entries(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Vec<OwnEntry>, StoreError>> + Send;
+    /// Adds all of `entries` or none: none when one of their ids is taken in the guild
+    /// ([`StoreError::OwnEntryExists`]) or the guild would have more than
+    /// [`super::catalog::MAX_OWN_ENTRIES`] ([`StoreError::TooManyOwnEntries`]).
+    fn add_own_entries(
+        &self,
+        guild: GuildId,
+        entries: Vec<OwnEntry>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces the guild's own entry with `entry`'s id; false when it has none.
+    fn replace_own_entry(
+        &self,
+        guild: GuildId,
+        entry: OwnEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Removes a guild's own entry; false when it had none by that id.
+    fn remove_own_entry(
+        &self,
+        guild: GuildId,
+        id: StretchId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The built-in entries a guild hid.
+    fn hidden_stretches(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<HashSet<StretchId>, StoreError>> + Send;
+    /// Hides a built-in entry in a guild, or shows it again.
+    fn set_stretch_hidden(
+        &self,
+        guild: GuildId,
+        id: StretchId,
+        hidden: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The catalog `guild` sees: `builtin` without what it hid, with its own entries.
+pub async fn load_server_catalog<S: CatalogStore>(
+    store: &S,
+    builtin: &Catalog,
+    guild: GuildId,
+) -> Result<Catalog, StoreError> {
+    let own = store.own_entries(guild).await?;
+    let hidden = store.hidden_stretches(guild).await?;
+    Ok(builtin.for_server(&own, &hidden))
 }
 
 /// How far back [`load_team_stats`] reads at first; most streaks are shorter, so one read usually does.
