@@ -19,6 +19,7 @@ pub mod shards;
 pub mod timer;
 pub mod upload;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,7 @@ use limiter::{Limiter, Route};
 use crate::clock::TokioClock;
 use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
-use crate::domain::store::Store;
+use crate::domain::store::{Store, load_server_catalog};
 use crate::domain::timer_plan::PlanSettings;
 use crate::poster::Poster;
 use crate::store::AnyStore;
@@ -63,6 +64,20 @@ pub struct Data {
 impl Data {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The catalog as the server `guild` sees it (the built-in entries it did not hide, and its own),
+    /// or the built-in one outside servers.
+    pub async fn catalog_in(
+        &self,
+        guild: Option<serenity::GuildId>,
+    ) -> Result<Cow<'_, Catalog>, Error> {
+        match guild {
+            None => Ok(Cow::Borrowed(self.catalog.as_ref())),
+            Some(guild) => {
+                Ok(load_server_catalog(&self.store, &self.catalog, GuildId(guild.get())).await?)
+            }
+        }
     }
 }
 

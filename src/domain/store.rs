@@ -4,6 +4,7 @@
 //! Every method is async so that adapters keep blocking work off the runtime; the domain itself does not
 //! name a runtime.
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use std::collections::HashSet;
@@ -314,15 +315,20 @@ pub trait CatalogStore: Store {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// The catalog `guild` sees: `builtin` without what it hid, with its own entries.
-pub async fn load_server_catalog<S: CatalogStore>(
+/// The catalog `guild` sees: `builtin` without what it hid, with its own entries; `builtin` itself
+/// when it has neither, as most servers do.
+pub async fn load_server_catalog<'c, S: CatalogStore>(
     store: &S,
-    builtin: &Catalog,
+    builtin: &'c Catalog,
     guild: GuildId,
-) -> Result<Catalog, StoreError> {
+) -> Result<Cow<'c, Catalog>, StoreError> {
     let own = store.own_entries(guild).await?;
     let hidden = store.hidden_stretches(guild).await?;
-    Ok(builtin.for_server(&own, &hidden))
+    Ok(if own.is_empty() && hidden.is_empty() {
+        Cow::Borrowed(builtin)
+    } else {
+        Cow::Owned(builtin.for_server(&own, &hidden))
+    })
 }
 
 /// How far back [`load_team_stats`] reads at first; most streaks are shorter, so one read usually does.
