@@ -90,6 +90,7 @@ mod http;
 pub mod ids;
 pub mod interactions;
 mod messages;
+mod modals;
 pub mod openapi;
 pub mod permissions;
 pub mod ratelimit;
@@ -850,6 +851,17 @@ impl FakeDiscord {
             user: member,
         };
         self.interact(|w| w.component_interaction(place, message, custom_id, Some(values)))
+            .await
+    }
+
+    /// The member who got the modal the bot opened in answer to `opener` submits it, with `values` by
+    /// text input `custom_id` (the others keep what the modal pre-filled): INTERACTION_CREATE (type 5).
+    pub async fn submit_modal(
+        &self,
+        opener: InteractionId,
+        values: &[(&str, &str)],
+    ) -> Result<Interaction, InvokeError> {
+        self.interact(|w| w.modal_submit_interaction(opener, values))
             .await
     }
 

@@ -115,6 +115,10 @@ pub(crate) struct World {
     pub dms_closed: std::collections::HashSet<UserId>,
     /// Users who installed the app to their own account (USER_INSTALL).
     pub user_installs: std::collections::HashSet<UserId>,
+    /// Interactions whose modal was submitted (a modal closes when submitted).
+    pub submitted_modals: std::collections::HashSet<InteractionId>,
+    /// Each modal submit's interaction, to the interaction that opened its modal.
+    pub modal_openers: HashMap<InteractionId, InteractionId>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -164,6 +168,8 @@ impl World {
             dms: BTreeMap::new(),
             dms_closed: Default::default(),
             user_installs: Default::default(),
+            submitted_modals: Default::default(),
+            modal_openers: HashMap::new(),
         }
     }
 

@@ -6,6 +6,7 @@ mod dms;
 mod faults;
 mod gateway;
 mod interactions;
+mod modals;
 mod ratelimit;
 mod rest;
 mod serenity_client;
