@@ -59,6 +59,8 @@ pub struct Data {
     pub pacing: PlanSettings,
     /// The pictures cards show, shared with the poster's posts.
     pub(crate) pictures: Arc<pictures::CardPictures>,
+    /// `/catalog` forms that did not pass, for their retry buttons.
+    pub(crate) forms: commands::KeptForms,
 }
 
 impl Data {
@@ -235,6 +237,7 @@ pub async fn run(
                     timers,
                     pacing: settings.pacing,
                     pictures: card_pictures,
+                    forms: commands::KeptForms::default(),
                 })
             })
         })
@@ -353,6 +356,13 @@ async fn on_event(
         } => {
             let _working = data.in_flight.enter();
             commands::on_click(ctx, click, data).await;
+            Ok(())
+        }
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Modal(submit),
+        } => {
+            let _working = data.in_flight.enter();
+            commands::on_modal(ctx, submit, data).await;
             Ok(())
         }
         // `unavailable` set means an outage, which passes; unset means the bot was removed.

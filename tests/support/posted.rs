@@ -81,6 +81,5 @@ pub async fn posted_over(
     }
     stop.send(()).unwrap();
     task.await.unwrap();
-    let posted = posted.0.lock().unwrap().clone();
-    posted
+    posted.0.lock().unwrap().clone()
 }

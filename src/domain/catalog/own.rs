@@ -419,7 +419,7 @@ mod tests {
             "{problems:?}"
         );
         let first = draft().check(&choices(), &builtin, &[], None).unwrap();
-        let again = draft().check(&choices(), &builtin, &[first.clone()], None);
+        let again = draft().check(&choices(), &builtin, std::slice::from_ref(&first), None);
         assert!(
             again.unwrap_err()[0]
                 .message
@@ -429,7 +429,7 @@ mod tests {
             why: "Better words.".into(),
             ..draft()
         }
-        .check(&choices(), &builtin, &[first.clone()], Some(&first.id))
+        .check(&choices(), &builtin, std::slice::from_ref(&first), Some(&first.id))
         .unwrap();
         assert_eq!(edited.id, first.id);
     }
