@@ -219,7 +219,10 @@ impl fmt::Display for DoseWords {
         }
         for (amount, unit) in [(dose.reps, "reps"), (dose.sets, "sets")] {
             if let Some(amount) = amount {
-                parts.push(format!("{amount} {unit}").replace('–', "-"));
+                parts.push(match amount.min {
+                    0 => format!("up to {} {unit}", amount.max),
+                    _ => format!("{amount} {unit}").replace('–', "-"),
+                });
             }
         }
         if self.per_side {
@@ -330,6 +333,7 @@ mod tests {
             "5 breaths",
             "every hour",
             "hold up to 90 s, up to 5 breaths, 10 reps, 2 sets, per side, twice a day",
+            "up to 3 reps, up to 2 sets",
             "at your own pace",
         ] {
             let words = parse_dose(text).unwrap();

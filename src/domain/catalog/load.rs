@@ -18,11 +18,13 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 mod check;
 mod fields;
+mod own_file;
 mod pictures;
 mod shapes;
 
 use check::{Claims, FileCheck, NameKind};
 use fields::{Field, Fields, Node};
+pub use own_file::{read_server_stretches, write_server_stretches};
 use shapes::*;
 pub(super) use shapes::{DOSE_RANGES, Limits};
 

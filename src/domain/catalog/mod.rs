@@ -11,7 +11,10 @@ mod search;
 pub use dose_words::{DoseError, DoseWords, parse_dose};
 pub use entry::*;
 pub use filter::*;
-pub use load::{Catalog, ContentError, ContentErrors, ContentFile, normalize_name};
+pub use load::{
+    Catalog, ContentError, ContentErrors, ContentFile, normalize_name, read_server_stretches,
+    write_server_stretches,
+};
 pub use own::{
     Choices, Draft, FieldProblem, MAX_OWN_ENTRIES, MAX_STEPS, OwnEntry, id_for, lengths, mention_in,
 };

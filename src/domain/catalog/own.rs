@@ -90,6 +90,18 @@ impl Draft {
         own: &[OwnEntry],
         editing: Option<&StretchId>,
     ) -> Result<OwnEntry, Vec<FieldProblem>> {
+        self.check_as(choices, builtin, own, editing, None)
+    }
+
+    /// [`Draft::check`] for a new entry whose file gave its id (`wanted`), kept instead of the name's.
+    pub(crate) fn check_as(
+        &self,
+        choices: &Choices,
+        builtin: &Catalog,
+        own: &[OwnEntry],
+        editing: Option<&StretchId>,
+        wanted: Option<StretchId>,
+    ) -> Result<OwnEntry, Vec<FieldProblem>> {
         let mut problems = Vec::new();
         let mut problem = |field: &'static str, message: String| {
             problems.push(FieldProblem { field, message });
@@ -121,7 +133,7 @@ impl Draft {
                 );
                 return None;
             }
-            let id = editing.cloned().unwrap_or_else(|| id_for(name));
+            let id = editing.cloned().or(wanted).unwrap_or_else(|| id_for(name));
             let clash = builtin.get(id.as_str()).is_some()
                 || own
                     .iter()
@@ -429,7 +441,12 @@ mod tests {
             why: "Better words.".into(),
             ..draft()
         }
-        .check(&choices(), &builtin, std::slice::from_ref(&first), Some(&first.id))
+        .check(
+            &choices(),
+            &builtin,
+            std::slice::from_ref(&first),
+            Some(&first.id),
+        )
         .unwrap();
         assert_eq!(edited.id, first.id);
     }
