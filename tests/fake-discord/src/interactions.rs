@@ -1014,6 +1014,18 @@ impl<'w> Resolver<'w> {
                         .map_err(|_| bad("unknown user or role"))?
                 )
             }
+            Some(11) => {
+                let id = value
+                    .as_str()
+                    .ok_or_else(|| bad("expected an attachment id"))?;
+                let world = self.world;
+                let attached = world
+                    .attachments
+                    .get(id)
+                    .ok_or_else(|| bad("no file was attached with this id"))?;
+                self.add_resolved("attachments", id, attached.json.clone());
+                json!(id)
+            }
             _ => return Err(bad("this option type is not supported by the fake")),
         };
         Ok(json!({"value": value}))

@@ -79,6 +79,7 @@
 //! - `tls`: the test CA and the `discord.com` certificate.
 //! - [`ids`]: snowflake ids.
 
+mod attachments;
 pub mod chaos;
 pub mod commands;
 pub mod console;
@@ -852,6 +853,13 @@ impl FakeDiscord {
         };
         self.interact(|w| w.component_interaction(place, message, custom_id, Some(values)))
             .await
+    }
+
+    /// Uploads a file a member is about to attach to a command; the attachment id to give as the
+    /// ATTACHMENT option's value (`opt("file", id)`).
+    pub fn attach_file(&self, filename: &str, bytes: impl Into<Vec<u8>>) -> String {
+        let base = self.api_base();
+        self.inner.world().attach(&base, filename, bytes.into())
     }
 
     /// The member who got the modal the bot opened in answer to `opener` submits it, with `values` by

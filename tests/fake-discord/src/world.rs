@@ -119,6 +119,8 @@ pub(crate) struct World {
     pub submitted_modals: std::collections::HashSet<InteractionId>,
     /// Each modal submit's interaction, to the interaction that opened its modal.
     pub modal_openers: HashMap<InteractionId, InteractionId>,
+    /// Files members attached to commands, by attachment id (see [`crate::attachments`]).
+    pub attachments: HashMap<String, crate::attachments::Attached>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -170,6 +172,7 @@ impl World {
             user_installs: Default::default(),
             submitted_modals: Default::default(),
             modal_openers: HashMap::new(),
+            attachments: HashMap::new(),
         }
     }
 

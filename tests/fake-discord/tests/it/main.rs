@@ -1,5 +1,6 @@
 //! The fake's own tests, against raw clients (reqwest, tokio-tungstenite) and serenity's models.
 
+mod attachments;
 mod common;
 mod console;
 mod dms;
