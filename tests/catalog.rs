@@ -509,3 +509,172 @@ async fn a_hidden_built_in_stretch_never_posts_and_an_own_one_joins_the_rotation
         );
     }
 }
+
+/// `/catalog import` with `file` attached as `filename`, as the admin; the text of the final answer
+/// (the import defers, then edits its answer in).
+async fn import(admin: &Admin, filename: &str, file: &str) -> String {
+    let id = admin.app.fake.attach_file(filename, file.as_bytes());
+    let interaction = admin
+        .command(
+            admin.admin,
+            "catalog",
+            vec![sub("import", [opt("file", id.as_str())])],
+        )
+        .await;
+    admin
+        .app
+        .fake
+        .wait_until(WAIT, "the import's answer", |_| {
+            interaction
+                .responses()
+                .into_iter()
+                .rev()
+                .find_map(|response| {
+                    let body = response.body?;
+                    let message = body.get("data").cloned().unwrap_or(body);
+                    message["content"].as_str().map(str::to_owned)
+                })
+        })
+        .await
+        .expect("the bot answers the import")
+}
+
+/// Three problems: a position (line 5), a dose beyond the bounds (line 9), a built-in name (line 12).
+const THREE_PROBLEMS: &str = r#"[[stretch]]
+name = "Kneeling wall lean"
+why = "Opens the chest after hours at a desk."
+category = "posture"
+position = "upside-down"
+equipment = ["wall"]
+difficulty = "easy"
+steps = ["Kneel facing a wall.", "Lean in with your forearms on it."]
+dose = { reps = { max = 5000 } }
+
+[[stretch]]
+name = "Cat cow"
+why = "A desk version."
+category = "mobility"
+position = "seated"
+equipment = ["chair"]
+difficulty = "easy"
+steps = ["Sit tall.", "Arch, then round your back."]
+dose = { frequency = "every hour" }
+"#;
+
+#[tokio::test]
+async fn an_import_reports_every_problem_with_its_line_and_stores_nothing_until_all_is_valid() {
+    let admin = spawn_with_admin().await;
+    let refused = import(&admin, "team.toml", THREE_PROBLEMS).await;
+    assert!(
+        refused.contains("Nothing was imported: 3 problems"),
+        "{refused}"
+    );
+    for expected in [
+        "team.toml:5:",
+        "upside-down",
+        "team.toml:9:",
+        "5000",
+        "team.toml:12:",
+        "Cat-Cow",
+    ] {
+        assert!(refused.contains(expected), "{expected}: {refused}");
+    }
+    let (_, listed) = admin.catalog("list", vec![]).await;
+    assert!(
+        text(&listed["data"]).contains("None yet"),
+        "nothing was stored: {listed}"
+    );
+
+    let fixed = THREE_PROBLEMS
+        .replace("upside-down", "kneeling")
+        .replace("max = 5000", "min = 2, max = 3")
+        .replace("Cat cow", "Desk cat cow");
+    let imported = import(&admin, "team.toml", &fixed).await;
+    assert!(
+        imported.contains("Imported 2 stretches: **Kneeling wall lean**, **Desk cat cow**"),
+        "{imported}"
+    );
+    let shown = admin
+        .stretch("show", vec![opt("name", "desk cat cow")])
+        .await;
+    assert!(text(&shown["data"]).contains("every hour"), "{shown}");
+    let again = import(&admin, "team.toml", &fixed).await;
+    assert!(
+        again.contains("this server's stretch Kneeling wall lean"),
+        "{again}"
+    );
+    let wrong = import(&admin, "team.txt", &fixed).await;
+    assert!(wrong.contains("`.toml`"), "{wrong}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_is_accepted_by_stretchbot_check_and_imports_back_the_same() {
+    let admin = spawn_with_admin().await;
+    let id = admin
+        .add(&[
+            ("name", "Kneeling \"wall\" lean"),
+            ("why", "Opens the chest \\ front."),
+            ("steps", "Kneel.\nLean in."),
+            (
+                "dose",
+                "hold up to 90 s, up to 3 reps, per side, twice a day",
+            ),
+            ("caution", "Go gently."),
+        ])
+        .await;
+    let fixed = THREE_PROBLEMS
+        .replace("upside-down", "kneeling")
+        .replace("max = 5000", "min = 2, max = 3")
+        .replace("Kneeling wall lean", "Wall lean")
+        .replace("Cat cow", "Desk cat cow");
+    assert!(
+        import(&admin, "team.toml", &fixed)
+            .await
+            .contains("Imported 2")
+    );
+
+    let export = || async {
+        let (interaction, response) = admin.catalog("export", vec![]).await;
+        assert!(ephemeral(&response["data"]), "{response}");
+        let message = interaction
+            .original_message()
+            .expect("the export's message");
+        let message_id = MessageId::new(message["id"].as_str().unwrap().parse().unwrap());
+        let bytes = admin
+            .app
+            .fake
+            .uploaded_file(message_id, "stretches.toml")
+            .expect("the export attaches stretches.toml");
+        String::from_utf8(bytes).unwrap()
+    };
+    let exported = export().await;
+    assert_eq!(exported.matches("[[stretch]]").count(), 3, "{exported}");
+
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("stretches.toml");
+    std::fs::write(&path, &exported).unwrap();
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_stretchbot"))
+        .args(["check", "--stretches"])
+        .arg(&path)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(out.contains("3 stretches of a server, all valid"), "{out}");
+
+    for name in [id.as_str(), "wall-lean", "desk-cat-cow"] {
+        admin.catalog("remove", vec![opt("name", name)]).await;
+    }
+    let reimported = import(&admin, "stretches.toml", &exported).await;
+    assert!(reimported.contains("Imported 3 stretches"), "{reimported}");
+    assert_eq!(export().await, exported, "the round trip changes nothing");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}

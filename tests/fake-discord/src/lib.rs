@@ -855,6 +855,13 @@ impl FakeDiscord {
             .await
     }
 
+    /// The bytes of the file `filename` uploaded with message `message`, if there is one.
+    pub fn uploaded_file(&self, message: MessageId, filename: &str) -> Option<Vec<u8>> {
+        let world = self.inner.world();
+        let bytes = world.uploaded.get(&(message, filename.to_owned()))?;
+        Some(bytes.to_vec())
+    }
+
     /// Uploads a file a member is about to attach to a command; the attachment id to give as the
     /// ATTACHMENT option's value (`opt("file", id)`).
     pub fn attach_file(&self, filename: &str, bytes: impl Into<Vec<u8>>) -> String {

@@ -121,6 +121,8 @@ pub(crate) struct World {
     pub modal_openers: HashMap<InteractionId, InteractionId>,
     /// Files members attached to commands, by attachment id (see [`crate::attachments`]).
     pub attachments: HashMap<String, crate::attachments::Attached>,
+    /// The bytes of each file uploaded with a message, by message and file name, for tests to read.
+    pub uploaded: HashMap<(MessageId, String), bytes::Bytes>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -173,6 +175,7 @@ impl World {
             submitted_modals: Default::default(),
             modal_openers: HashMap::new(),
             attachments: HashMap::new(),
+            uploaded: HashMap::new(),
         }
     }
 

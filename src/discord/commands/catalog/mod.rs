@@ -3,9 +3,11 @@
 //!
 //! A command of its own, so Discord offers it to members with Manage Server only by default
 //! (`default_member_permissions`); every subcommand, the form's submit and its retry button check the
-//! permission again from the interaction, as `/schedule` does. The form is in [`form`].
+//! permission again from the interaction, as `/schedule` does. The form is in [`form`], export and
+//! import in [`transfer`].
 
 mod form;
+mod transfer;
 
 use std::collections::HashSet;
 
@@ -24,6 +26,7 @@ use crate::domain::posting::GuildId;
 use crate::domain::store::CatalogStore;
 
 pub use form::{KeptForms, on_retry, on_submit};
+use transfer::{export, import};
 
 /// Discord shows at most 25 autocomplete choices.
 const AUTOCOMPLETE_CHOICES: usize = 25;
@@ -33,7 +36,7 @@ const AUTOCOMPLETE_CHOICES: usize = 25;
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("add", "edit", "remove", "hide", "unhide", "list"),
+    subcommands("add", "edit", "remove", "hide", "unhide", "list", "export", "import"),
     subcommand_required
 )]
 pub async fn catalog(_: Context<'_>) -> Result<(), Error> {
@@ -263,7 +266,7 @@ async fn open_form(ctx: Context<'_>, modal: serenity::CreateModal) -> Result<(),
 }
 
 /// The guild of the interaction, if the member may change its catalog there.
-fn require_manage_server(ctx: Context<'_>) -> Result<GuildId, Error> {
+pub(super) fn require_manage_server(ctx: Context<'_>) -> Result<GuildId, Error> {
     let poise::Context::Application(app) = ctx else {
         return Err(Error::user("Use this as a slash command."));
     };
