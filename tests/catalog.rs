@@ -678,3 +678,70 @@ async fn an_export_is_accepted_by_stretchbot_check_and_imports_back_the_same() {
     admin.app.fake.assert_no_violations();
     admin.app.stop().await;
 }
+
+#[tokio::test]
+async fn an_own_stretch_may_show_a_built_in_pose_and_is_timed_like_any_other() {
+    let admin = spawn_with_admin().await;
+    let id = admin.add(&GOOD).await;
+    let timer = admin.stretch("timer", vec![opt("name", id.as_str())]).await;
+    assert!(
+        text(&timer["data"]).contains("Kneeling wall lean"),
+        "a stretch without a picture is timed: {timer}"
+    );
+    let (_, wrong) = admin
+        .catalog(
+            "picture",
+            vec![opt("name", id.as_str()), opt("pose", "cat-cow/upside-down")],
+        )
+        .await;
+    assert!(
+        text(&wrong["data"]).contains("not a built-in pose"),
+        "{wrong}"
+    );
+    let suggested = admin
+        .app
+        .fake
+        .autocomplete(
+            admin.app.guild,
+            admin.app.channel,
+            admin.admin,
+            "catalog",
+            [sub(
+                "picture",
+                [opt("name", id.as_str()), focused("pose", "cat cow")],
+            )],
+        )
+        .await
+        .unwrap()
+        .wait_response(WAIT)
+        .await
+        .unwrap();
+    assert!(
+        suggested.to_string().contains("\"cat-cow/cow\""),
+        "{suggested}"
+    );
+    let (_, posed) = admin
+        .catalog(
+            "picture",
+            vec![opt("name", id.as_str()), opt("pose", "cat-cow/cow")],
+        )
+        .await;
+    assert!(text(&posed["data"]).contains("`cat-cow/cow`"), "{posed}");
+    let shown = admin.stretch("show", vec![opt("name", id.as_str())]).await;
+    assert_eq!(
+        shown["data"]["embeds"][0]["image"]["url"],
+        format!("attachment://{id}-cow.png"),
+        "{shown}"
+    );
+    let (_, plain) = admin
+        .catalog(
+            "picture",
+            vec![opt("name", id.as_str()), opt("pose", "none")],
+        )
+        .await;
+    assert!(text(&plain["data"]).contains("no picture"), "{plain}");
+    let shown = admin.stretch("show", vec![opt("name", id.as_str())]).await;
+    assert!(shown["data"]["embeds"][0]["image"].is_null(), "{shown}");
+    admin.app.fake.assert_no_violations();
+    admin.app.stop().await;
+}

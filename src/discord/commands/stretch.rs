@@ -201,7 +201,7 @@ async fn today(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// A stretch's card, with its picture, and the button that times it.
-async fn card_reply(data: &Data, entry: &Entry) -> poise::CreateReply {
+pub(super) async fn card_reply(data: &Data, entry: &Entry) -> poise::CreateReply {
     let embed = Card::for_entry(entry).embed();
     match data.pictures.for_entry(entry).await {
         Some(picture) => poise::CreateReply::default()

@@ -129,7 +129,7 @@ impl Catalog {
             .iter()
             .filter(|entry| !hidden.contains(&entry.id))
             .cloned()
-            .chain(own.iter().map(OwnEntry::to_entry))
+            .chain(own.iter().map(|entry| entry.to_entry(self)))
             .collect();
         Catalog::new(entries)
     }

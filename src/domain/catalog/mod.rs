@@ -16,7 +16,8 @@ pub use load::{
     write_server_stretches,
 };
 pub use own::{
-    Choices, Draft, FieldProblem, MAX_OWN_ENTRIES, MAX_STEPS, OwnEntry, id_for, lengths, mention_in,
+    Choices, Draft, FieldProblem, MAX_OWN_ENTRIES, MAX_STEPS, OwnEntry, PoseRef, id_for, lengths,
+    mention_in,
 };
 
 /// Shown wherever a member sees instructions: cards, daily posts and timers.

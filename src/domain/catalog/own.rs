@@ -2,6 +2,8 @@
 //! ([`OwnEntry`], what the stores hold) and turned into an [`Entry`] that behaves like a built-in one
 //! in that server only. The rules and limits of own entries live here.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::dose_words::{DoseWords, parse_dose};
@@ -39,6 +41,98 @@ pub struct OwnEntry {
     pub position: Position,
     pub equipment: Vec<Equipment>,
     pub difficulty: Difficulty,
+    /// The built-in pose its card and timer show; none draws no picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<PoseRef>,
+}
+
+/// One pose of a built-in entry, by entry id and pose name: `cat-cow/cow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PoseRef {
+    pub entry: StretchId,
+    pub pose: String,
+}
+
+impl PoseRef {
+    /// `entry/pose`, checked against the built-in poses; the error says what to write.
+    pub fn parse(text: &str, builtin: &Catalog) -> Result<PoseRef, String> {
+        let unknown = || {
+            format!(
+                "`{text}` is not a built-in pose; write the entry's id and the pose's name, like `cat-cow/cow` (see `stretchbot render`)"
+            )
+        };
+        let (entry, pose) = text.trim().split_once('/').ok_or_else(unknown)?;
+        let found = builtin
+            .get(entry)
+            .filter(|entry| entry.illustration.poses.iter().any(|p| p.name == pose))
+            .ok_or_else(unknown)?;
+        Ok(PoseRef {
+            entry: found.id.clone(),
+            pose: pose.to_owned(),
+        })
+    }
+
+    /// Every built-in pose, in catalog order.
+    pub fn all(builtin: &Catalog) -> Vec<(PoseRef, &Entry)> {
+        builtin
+            .entries()
+            .iter()
+            .flat_map(|entry| {
+                entry.illustration.poses.iter().map(move |pose| {
+                    let pose = PoseRef {
+                        entry: entry.id.clone(),
+                        pose: pose.name.clone(),
+                    };
+                    (pose, entry)
+                })
+            })
+            .collect()
+    }
+
+    /// The pose as an illustration of an entry of `steps` steps: the pose, with its entry's props, for
+    /// every step and while holding; `None` when the built-in entry no longer has it.
+    fn illustration(&self, builtin: &Catalog, steps: usize) -> Option<Illustration> {
+        let source = builtin.get(self.entry.as_str())?;
+        let pose = source
+            .illustration
+            .poses
+            .iter()
+            .find(|pose| pose.name == self.pose)?;
+        Some(Illustration {
+            poses: vec![pose.clone()],
+            step_poses: vec![0; steps],
+            motion: Vec::new(),
+            work: Some([0, 0]),
+            props: source.illustration.props.clone(),
+        })
+    }
+}
+
+impl fmt::Display for PoseRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.entry, self.pose)
+    }
+}
+
+impl From<PoseRef> for String {
+    fn from(pose: PoseRef) -> String {
+        pose.to_string()
+    }
+}
+
+/// Stored references are read without the catalog; one that no longer names a pose draws nothing.
+impl TryFrom<String> for PoseRef {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let (entry, pose) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not `entry/pose`"))?;
+        Ok(PoseRef {
+            entry: StretchId::parse(entry)?,
+            pose: pose.to_owned(),
+        })
+    }
 }
 
 /// What an admin typed into the form, before any check.
@@ -170,6 +264,7 @@ impl Draft {
                     position: choices.position,
                     equipment: vec![choices.equipment],
                     difficulty: choices.difficulty,
+                    picture: None,
                 })
             }
             _ => Err(problems),
@@ -330,8 +425,8 @@ pub fn mention_in(text: &str) -> Option<String> {
 }
 
 impl OwnEntry {
-    /// The entry it stands for, in its server.
-    pub fn to_entry(&self) -> Entry {
+    /// The entry it stands for, in its server; its picture is drawn from `builtin`'s pose.
+    pub fn to_entry(&self, builtin: &Catalog) -> Entry {
         Entry {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -348,7 +443,11 @@ impl OwnEntry {
             caution: self.caution.clone(),
             variants: Vec::new(),
             sources: Vec::new(),
-            illustration: Illustration::default(),
+            illustration: self
+                .picture
+                .as_ref()
+                .and_then(|pose| pose.illustration(builtin, self.steps.len()))
+                .unwrap_or_default(),
             origin: Origin::Server,
         }
     }
@@ -392,7 +491,7 @@ mod tests {
             ["Sit tall.", "Roll your head slowly.", "Breathe out."]
         );
         assert_eq!(own.caution, None);
-        let entry = own.to_entry();
+        let entry = own.to_entry(&builtin());
         assert_eq!(entry.origin, Origin::Server);
         assert!(entry.per_side);
         assert_eq!(entry.equipment, [Equipment::Chair]);
@@ -507,6 +606,35 @@ mod tests {
         assert!(
             builtin.get("desk-neck-roll").is_none(),
             "other servers do not see it"
+        );
+    }
+
+    #[test]
+    fn a_picture_is_a_built_in_pose_shown_at_every_step() {
+        let builtin = builtin();
+        assert!(PoseRef::parse("cat-cow/nope", &builtin).is_err());
+        assert!(PoseRef::parse("cat-cow", &builtin).is_err());
+        let pose = PoseRef::parse(" cat-cow/cow ", &builtin).unwrap();
+        assert_eq!(pose.to_string(), "cat-cow/cow");
+        assert!(PoseRef::all(&builtin).contains(&(pose.clone(), builtin.get("cat-cow").unwrap())));
+        let own = OwnEntry {
+            picture: Some(pose),
+            ..draft().check(&choices(), &builtin, &[], None).unwrap()
+        };
+        let entry = own.to_entry(&builtin);
+        assert_eq!(entry.illustration.poses[0].name, "cow");
+        assert_eq!(entry.illustration.step_poses, [0, 0, 0]);
+        let stored: OwnEntry = serde_json::from_str(&serde_json::to_string(&own).unwrap()).unwrap();
+        assert_eq!(stored, own);
+        assert!(
+            OwnEntry {
+                picture: None,
+                ..own
+            }
+            .to_entry(&builtin)
+            .illustration
+            .poses
+            .is_empty()
         );
     }
 

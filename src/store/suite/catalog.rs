@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::domain::catalog::{
-    Category, Difficulty, Equipment, MAX_OWN_ENTRIES, OwnEntry, Position, parse_dose,
+    Category, Difficulty, Equipment, MAX_OWN_ENTRIES, OwnEntry, PoseRef, Position, parse_dose,
 };
 use crate::domain::store::{CatalogStore, StoreError};
 
@@ -22,6 +22,7 @@ fn own(id: &str) -> OwnEntry {
         position: Position::Seated,
         equipment: vec![Equipment::Chair],
         difficulty: Difficulty::Easy,
+        picture: Some(PoseRef::try_from("cat-cow/cow".to_owned()).unwrap()),
     }
 }
 

@@ -247,14 +247,21 @@ pub async fn on_submit(
         purpose.editing.as_ref(),
     );
     let entry = match checked {
-        Ok(entry) => entry,
+        // An edit changes the words; the picture stays (`/catalog picture` changes it).
+        Ok(entry) => OwnEntry {
+            picture: own
+                .iter()
+                .find(|old| Some(&old.id) == purpose.editing.as_ref())
+                .and_then(|old| old.picture.clone()),
+            ..entry
+        },
         Err(problems) => {
             let key = data.forms.keep(purpose, draft, submit.id.get());
             return answer(ctx, data, submit, problems_reply(&problems, key)).await;
         }
     };
     let saved = save(data, guild, &purpose, entry.clone()).await?;
-    let message = super::super::stretch::card_message(data, &entry.to_entry())
+    let message = super::super::stretch::card_message(data, &entry.to_entry(&data.catalog))
         .await
         .content(saved)
         .ephemeral(true);

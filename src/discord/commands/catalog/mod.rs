@@ -19,7 +19,7 @@ use crate::discord::limiter::Route;
 use crate::discord::reply::{reply, say};
 use crate::discord::{Context, Error};
 use crate::domain::catalog::{
-    Catalog, Category, Choices, Difficulty, Draft, Entry, Equipment, OwnEntry, Position,
+    Catalog, Category, Choices, Difficulty, Draft, Entry, Equipment, OwnEntry, PoseRef, Position,
     SAFETY_LINE, StretchId, normalize_name,
 };
 use crate::domain::posting::GuildId;
@@ -36,7 +36,9 @@ const AUTOCOMPLETE_CHOICES: usize = 25;
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("add", "edit", "remove", "hide", "unhide", "list", "export", "import"),
+    subcommands(
+        "add", "edit", "picture", "remove", "hide", "unhide", "list", "export", "import"
+    ),
     subcommand_required
 )]
 pub async fn catalog(_: Context<'_>) -> Result<(), Error> {
@@ -96,6 +98,41 @@ async fn edit(
         choices,
     };
     open_form(ctx, form::modal(&purpose, &Draft::of(entry))).await
+}
+
+/// Give one of this server's own stretches a built-in pose as its picture, or none.
+#[poise::command(slash_command, guild_only)]
+async fn picture(
+    ctx: Context<'_>,
+    #[description = "One of this server's own stretches"]
+    #[autocomplete = "autocomplete_own"]
+    #[max_length = 100]
+    name: String,
+    #[description = "A built-in pose, like cat-cow/cow, or none"]
+    #[autocomplete = "autocomplete_pose"]
+    #[max_length = 100]
+    pose: String,
+) -> Result<(), Error> {
+    let guild = require_manage_server(ctx)?;
+    let data = ctx.data();
+    let own = data.store.own_entries(guild).await?;
+    let entry = own_named(&own, &name)?;
+    let picture = match pose.trim() {
+        "" | "none" => None,
+        typed => Some(PoseRef::parse(typed, &data.catalog).map_err(Error::User)?),
+    };
+    let changed = OwnEntry {
+        picture,
+        ..entry.clone()
+    };
+    data.store.replace_own_entry(guild, changed.clone()).await?;
+    let name = escape_markdown(&changed.name);
+    let said = match &changed.picture {
+        Some(pose) => format!("**{name}** now shows the pose `{pose}`."),
+        None => format!("**{name}** has no picture now."),
+    };
+    let card = super::stretch::card_reply(data, &changed.to_entry(&data.catalog)).await;
+    reply(ctx, card.content(said).ephemeral(true)).await
 }
 
 /// Remove one of this server's own stretches; schedules that had it in their rotation move on.
@@ -324,6 +361,29 @@ async fn autocomplete_own(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
         .filter(|entry| normalize_name(&entry.name).contains(&typed))
         .take(AUTOCOMPLETE_CHOICES)
         .map(|entry| choice(&entry.name, &entry.id))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+async fn autocomplete_pose(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let typed = normalize_name(partial);
+    let none = normalize_name("none")
+        .contains(&typed)
+        .then(|| serenity::AutocompleteChoice::new("No picture", "none"));
+    let poses = PoseRef::all(&ctx.data().catalog)
+        .into_iter()
+        .map(|(pose, entry)| (format!("{}: {}", entry.name, pose.pose), pose))
+        .filter(|(label, _)| normalize_name(label).contains(&typed))
+        .map(|(label, pose)| {
+            serenity::AutocompleteChoice::new(truncate(&label, 100), pose.to_string())
+        });
+    let choices = none
+        .into_iter()
+        .chain(poses)
+        .take(AUTOCOMPLETE_CHOICES)
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }

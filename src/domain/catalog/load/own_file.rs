@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::domain::catalog::dose_words::DoseWords;
-use crate::domain::catalog::own::{Choices, Draft, OwnEntry};
+use crate::domain::catalog::own::{Choices, Draft, OwnEntry, PoseRef};
 
 const SERVER_FILE: Shape = Shape {
     keys: &[required(
@@ -32,6 +32,7 @@ const SERVER_ENTRY: Shape = Shape {
         optional("per_side"),
         required("steps", "`steps = [\"…\", \"…\"]`"),
         optional("caution"),
+        optional("picture"),
         required(
             "dose",
             "`dose = { hold_s = { min = 20, max = 30 } }` (every part of it is optional)",
@@ -114,6 +115,12 @@ fn read_one(
     let per_side = table.optional(check, "per_side", Field::flag);
     let steps = table.required(check, "steps", Field::texts);
     let caution = table.optional(check, "caution", Field::text);
+    let picture = table.optional(check, "picture", |f, c| {
+        let text = f.text(c)?;
+        PoseRef::parse(&text, builtin)
+            .map_err(|why| c.report(f.line, format!("`{}`: {why}", f.path)))
+            .ok()
+    });
     let dose = table.required(check, "dose", Field::dose);
     let (
         Some(id),
@@ -126,9 +133,11 @@ fn read_one(
         Some(per_side),
         Some(steps),
         Some(caution),
+        Some(picture),
         Some(dose),
     ) = (
-        id, name, why, category, position, equipment, difficulty, per_side, steps, caution, dose,
+        id, name, why, category, position, equipment, difficulty, per_side, steps, caution,
+        picture, dose,
     )
     else {
         return None;
@@ -151,7 +160,11 @@ fn read_one(
         category,
     };
     match draft.check_as(&choices, builtin, own, None, id) {
-        Ok(entry) => Some(OwnEntry { equipment, ..entry }),
+        Ok(entry) => Some(OwnEntry {
+            equipment,
+            picture,
+            ..entry
+        }),
         Err(problems) => {
             for problem in problems {
                 let key = match problem.field {
@@ -241,6 +254,9 @@ pub fn write_server_stretches(entries: &[OwnEntry]) -> String {
         if let Some(caution) = &entry.caution {
             out.push_str(&format!("caution = {}\n", quoted(caution)));
         }
+        if let Some(picture) = &entry.picture {
+            out.push_str(&format!("picture = {}\n", quoted(&picture.to_string())));
+        }
         out.push_str(&format!("dose = {{ {} }}\n", parts.join(", ")));
     }
     out
@@ -272,6 +288,7 @@ difficulty = "easy"
 per_side = true
 steps = ["Kneel facing a wall.", "Lean in."]
 caution = "Go \"gently\"."
+picture = "wall-angel/high"
 dose = { hold_s = { min = 20, max = 30 }, reps = { max = 3 }, frequency = "every hour" }
 
 [[stretch]]
@@ -298,6 +315,11 @@ breaths = { min = 5, max = 5 }
         assert!(read[0].dose.per_side);
         assert_eq!(read[0].caution.as_deref(), Some("Go \"gently\"."));
         assert_eq!(read[1].id.as_str(), "neck-roll", "a given id is kept");
+        assert_eq!(
+            read[0].picture.as_ref().map(ToString::to_string).as_deref(),
+            Some("wall-angel/high")
+        );
+        assert_eq!(read[1].picture, None);
         let written = write_server_stretches(&read);
         assert_eq!(
             read_server_stretches(&file(&written), &builtin, &[]),
@@ -330,11 +352,11 @@ breaths = { min = 5, max = 5 }
             "{lines:?}"
         );
         assert!(
-            lines[1].starts_with("stretches.toml:11:") && lines[1].contains("5000"),
+            lines[1].starts_with("stretches.toml:12:") && lines[1].contains("5000"),
             "{lines:?}"
         );
         assert!(
-            lines[2].starts_with("stretches.toml:15:")
+            lines[2].starts_with("stretches.toml:16:")
                 && lines[2].contains("built-in stretch Cat-Cow"),
             "{lines:?}"
         );
@@ -350,6 +372,12 @@ breaths = { min = 5, max = 5 }
             errors
                 .iter()
                 .all(|e| e.message.contains("this server's stretch")),
+            "{errors}"
+        );
+        let posed = TWO.replace("wall-angel/high", "wall-angel/upside-down");
+        let errors = read_server_stretches(&file(&posed), &builtin, &[]).unwrap_err();
+        assert!(
+            errors.to_string().starts_with("stretches.toml:11:"),
             "{errors}"
         );
         let unknown = read_server_stretches(&file("[[stretch]]\nnmae = 1\n"), &builtin, &[]);
