@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use crate::domain::catalog::{
     Category, Difficulty, Equipment, MAX_OWN_ENTRIES, OwnEntry, PoseRef, Position, parse_dose,
 };
+use crate::domain::posting::Pause;
 use crate::domain::store::{CatalogStore, StoreError};
 
 use super::{GUILD, OTHER_GUILD, stretch};
@@ -78,6 +79,9 @@ pub(crate) async fn own_stretches_are_added_all_or_nothing_replaced_and_removed(
         store.own_entries(OTHER_GUILD).await.unwrap()[0],
         own("neck-roll")
     );
+    // The bot leaving the server pauses its schedules and keeps its stretches.
+    store.pause_guild(GUILD, Pause::LeftGuild).await.unwrap();
+    assert_eq!(store.own_entries(GUILD).await.unwrap().len(), 2);
 
     assert!(
         store
