@@ -344,7 +344,8 @@ async fn register(
     Ok(())
 }
 
-/// Events outside poise's command dispatch: button clicks, and the bot leaving or rejoining a server.
+/// Events outside poise's command dispatch: button clicks, form (modal) submits, and the bot leaving or
+/// rejoining a server.
 async fn on_event(
     ctx: &serenity::Context,
     event: &serenity::FullEvent,

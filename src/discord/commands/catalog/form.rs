@@ -198,15 +198,16 @@ impl KeptForms {
         key
     }
 
-    fn take(&self, key: u64) -> Option<(Purpose, Draft)> {
-        let mut forms = self
+    /// The form kept under `key`, as often as the member opens it again, until it expires.
+    fn kept(&self, key: u64) -> Option<(Purpose, Draft)> {
+        let forms = self
             .forms
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         forms
-            .remove(&key)
+            .get(&key)
             .filter(|(_, _, at)| at.elapsed() < KEPT_FOR)
-            .map(|(purpose, draft, _)| (purpose, draft))
+            .map(|(purpose, draft, _)| (purpose.clone(), draft.clone()))
     }
 }
 
@@ -283,11 +284,9 @@ async fn save(
                 "This server has no stretch `{id}` any more; add it again with `/catalog add`."
             )));
         }
-        data.schedules_changed.notify_one();
         return Ok(format!("Saved **{name}** (`{id}`)."));
     }
     data.store.add_own_entries(guild, vec![entry]).await?;
-    data.schedules_changed.notify_one();
     Ok(format!(
         "Added **{name}** (`{id}`) to this server's stretches: `/stretch` finds it and schedules' rotations include it. `/catalog edit name:{id}` changes it."
     ))
@@ -378,7 +377,7 @@ pub async fn on_retry(
     let (purpose, draft) = key
         .parse()
         .ok()
-        .and_then(|key| data.forms.take(key))
+        .and_then(|key| data.forms.kept(key))
         .ok_or_else(|| {
             Error::user("This form has expired. Run `/catalog add` (or `/catalog edit`) again.")
         })?;
@@ -425,14 +424,16 @@ mod tests {
     }
 
     #[test]
-    fn kept_forms_are_taken_once() {
+    fn a_kept_form_opens_again_as_often_as_asked() {
         let forms = KeptForms::default();
         let purpose = Purpose {
             editing: None,
             choices: choices(Position::Seated, None, None, None),
         };
         let key = forms.keep(purpose.clone(), Draft::default(), 1);
-        assert_eq!(forms.take(key), Some((purpose, Draft::default())));
-        assert_eq!(forms.take(key), None);
+        for _ in 0..2 {
+            assert_eq!(forms.kept(key), Some((purpose.clone(), Draft::default())));
+        }
+        assert_eq!(forms.kept(key.wrapping_add(1)), None);
     }
 }

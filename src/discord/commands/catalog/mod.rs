@@ -149,7 +149,6 @@ async fn remove(
     let own = data.store.own_entries(guild).await?;
     let entry = own_named(&own, &name)?;
     data.store.remove_own_entry(guild, entry.id.clone()).await?;
-    data.schedules_changed.notify_one();
     say(
         ctx,
         format!(
@@ -175,7 +174,6 @@ async fn hide(
     data.store
         .set_stretch_hidden(guild, entry.id.clone(), true)
         .await?;
-    data.schedules_changed.notify_one();
     say(
         ctx,
         format!(
@@ -208,7 +206,6 @@ async fn unhide(
     data.store
         .set_stretch_hidden(guild, entry.id.clone(), false)
         .await?;
-    data.schedules_changed.notify_one();
     say(
         ctx,
         format!(

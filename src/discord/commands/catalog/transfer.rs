@@ -94,7 +94,6 @@ pub(super) async fn import(
         .collect();
     let count = entries.len();
     data.store.add_own_entries(guild, entries).await?;
-    data.schedules_changed.notify_one();
     say(
         ctx,
         truncate(
