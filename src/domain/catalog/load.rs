@@ -121,15 +121,19 @@ impl Catalog {
     }
 
     /// The catalog as one server sees it: the built-in entries it has not hidden, and its own.
-    /// Own ids and names never clash with built-in ones ([`super::Draft::check`]); were one to, the
-    /// built-in entry would keep the name.
+    /// Own ids and names never clash with built-in ones ([`super::Draft::check`]); should a later
+    /// release add a built-in entry of an own one's id, the built-in one wins, and names likewise.
     pub fn for_server(&self, own: &[OwnEntry], hidden: &HashSet<StretchId>) -> Catalog {
         let entries = self
             .entries
             .iter()
             .filter(|entry| !hidden.contains(&entry.id))
             .cloned()
-            .chain(own.iter().map(|entry| entry.to_entry(self)))
+            .chain(
+                own.iter()
+                    .filter(|entry| self.get(entry.id.as_str()).is_none())
+                    .map(|entry| entry.to_entry(self)),
+            )
             .collect();
         Catalog::new(entries)
     }

@@ -285,7 +285,9 @@ fn taken_by(
     let wanted = normalize_name(name);
     own.iter()
         .filter(|entry| Some(&entry.id) != editing)
-        .find(|entry| normalize_name(&entry.name) == wanted || entry.id.as_str() == wanted)
+        .find(|entry| {
+            normalize_name(&entry.name) == wanted || normalize_name(entry.id.as_str()) == wanted
+        })
         .map(|entry| format!("this server's stretch {}", entry.name))
 }
 
@@ -455,6 +457,7 @@ impl OwnEntry {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
     use std::path::Path;
 
     use super::*;
@@ -536,6 +539,12 @@ mod tests {
                 .message
                 .contains("this server's stretch")
         );
+        let by_id = Draft {
+            name: "desk-neck-roll".into(),
+            ..draft()
+        }
+        .check(&choices(), &builtin, std::slice::from_ref(&first), None);
+        assert!(by_id.is_err(), "a name may not be another entry's id");
         let edited = Draft {
             why: "Better words.".into(),
             ..draft()
@@ -591,7 +600,7 @@ mod tests {
     fn a_server_sees_its_own_entries_and_not_what_it_hid() {
         let builtin = builtin();
         let own = draft().check(&choices(), &builtin, &[], None).unwrap();
-        let hidden = std::collections::HashSet::from([StretchId::parse("cat-cow").unwrap()]);
+        let hidden = HashSet::from([StretchId::parse("cat-cow").unwrap()]);
         let view = builtin.for_server(std::slice::from_ref(&own), &hidden);
         assert_eq!(view.len(), builtin.len());
         assert!(view.get("cat-cow").is_none() && view.find("cat cow").is_none());
@@ -606,6 +615,16 @@ mod tests {
         assert!(
             builtin.get("desk-neck-roll").is_none(),
             "other servers do not see it"
+        );
+        let shadowed = OwnEntry {
+            id: StretchId::parse("wall-angel").unwrap(),
+            ..own
+        };
+        let view = builtin.for_server(&[shadowed], &HashSet::new());
+        assert_eq!(view.len(), builtin.len(), "a built-in entry keeps its id");
+        assert_eq!(
+            view.get("wall-angel").map(|e| e.origin),
+            Some(Origin::BuiltIn)
         );
     }
 
