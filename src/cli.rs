@@ -17,7 +17,9 @@ use serenity::all::GuildId;
 
 use crate::config::Config;
 use crate::discord;
-use crate::domain::catalog::{Amount, Catalog, Entry, Source, Vocabulary};
+use crate::domain::catalog::{
+    Amount, Catalog, ContentFile, Entry, Source, Vocabulary, read_server_stretches,
+};
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
 
 /// The most fires `schedule preview` prints: enough for a year of weekdays.
@@ -43,7 +45,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Validate the catalog (and the config file when --config is given); list every problem.
-    Check,
+    Check {
+        /// Also validate a server's stretches file, as `/catalog export` writes and `/catalog import`
+        /// reads it.
+        #[arg(long, value_name = "FILE")]
+        stretches: Option<PathBuf>,
+    },
     /// List the catalog as a table, or as JSON with --json.
     Catalog {
         #[arg(long)]
@@ -183,10 +190,11 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| config.content_dir.clone());
     // Only the printing commands lock stdout: the bot prints from its runtime's threads while `run` waits.
     match cli.command {
-        Command::Check => check(
+        Command::Check { stretches } => check(
             &mut io::stdout().lock(),
             &content_dir,
             cli.config.as_deref().map(|path| (path, &config)),
+            stretches.as_deref(),
         ),
         Command::Catalog { json } => catalog(&mut io::stdout().lock(), &content_dir, json),
         Command::Schedule(ScheduleCommand::Preview(args)) => {
@@ -426,6 +434,7 @@ fn check(
     out: &mut impl Write,
     content_dir: &Path,
     config: Option<(&Path, &Config)>,
+    stretches: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(content_dir)?;
     writeln!(
@@ -434,6 +443,32 @@ fn check(
         content_dir.display(),
         catalog.len()
     )?;
+    if let Some(path) = stretches {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            InputError(format!(
+                "{}: cannot read it ({error}); check the path and that it is a UTF-8 text file",
+                path.display()
+            ))
+        })?;
+        let file = ContentFile {
+            path: path.to_path_buf(),
+            text,
+        };
+        let own = read_server_stretches(&file, &catalog, &[]).map_err(|errors| {
+            InputError(format!(
+                "{errors}\n{} problem{} in {}; fix them and run `stretchbot check --stretches` again",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                path.display()
+            ))
+        })?;
+        writeln!(
+            out,
+            "{}: {} stretches of a server, all valid",
+            path.display(),
+            own.len()
+        )?;
+    }
     if let Some((path, config)) = config {
         // Already loaded (and so validated, with the environment over it) by `run_command`.
         writeln!(out, "{}: valid", path.display())?;

@@ -4,7 +4,8 @@
 //! # Layout
 //! - [`domain`]: the core, free of Discord, storage and the async runtime.
 //!   - [`domain::catalog`]: stretch entries and the loader that validates `content/` (its `[pictures]`
-//!     tables too).
+//!     tables too); a server's own entries, the dose in plain words, and the catalog one server sees
+//!     (built-in minus hidden plus own).
 //!   - [`domain::pose`]: poses, props and the geometry that places a figure's points.
 //!   - [`domain::schedule`]: cadences (daily times or cron), IANA zones, the DST policy and next-fire
 //!     computation.
@@ -18,7 +19,7 @@
 //!     snoozes and skip-today.
 //!   - [`domain::store`]: the storage interface, in the domain's terms.
 //! - [`discord`]: the Discord adapter (serenity + poise): connection and gateway shards, slash commands
-//!   and the answers to their buttons (`/stats` and "I did it" among them), replies and the mention policy (`reply`), button
+//!   and the answers to their buttons and forms (`/stats`, "I did it" and `/catalog`'s modal among them), replies and the mention policy (`reply`), button
 //!   ids and the shared buttons (`buttons`), cards, the poster's sender, pictures as uploads
 //!   ([`discord::upload`]), and each picture (a card's, a timer step's) drawn once
 //!   ([`discord::pictures`]).

@@ -751,3 +751,28 @@ fn backup_of_a_missing_database_says_where_it_looked_and_creates_nothing() {
     );
     assert!(!database.exists() && !copy.exists());
 }
+
+#[test]
+fn check_lists_every_problem_of_a_servers_stretches_file_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "stretches.toml",
+        "[[stretch]]\nname = \"Desk lean\"\nwhy = \"Opens the chest.\"\ncategory = \"posture\"\n\
+         position = \"upside-down\"\nequipment = [\"none\"]\ndifficulty = \"easy\"\nsteps = []\n\
+         dose = {}\n",
+    );
+    let path = dir.path().join("stretches.toml");
+    let output = stretchbot(&["check", "--stretches", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("stretches.toml:5:") && err.contains("upside-down"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stretches.toml:8:") && err.contains("steps"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems in"), "{err}");
+}

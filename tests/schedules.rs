@@ -527,42 +527,12 @@ async fn a_channel_or_role_of_another_server_is_refused_whatever_the_interaction
     admin.app.stop().await;
 }
 
-/// The poster's side of Discord for [`the_default_schedule_never_posts_an_advanced_entry`]: it keeps
-/// what was posted, and every send succeeds.
-#[derive(Clone, Default)]
-struct PostedStretches(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl stretchbot::poster::PostSender for PostedStretches {
-    async fn send(
-        &self,
-        post: &stretchbot::poster::Outgoing<'_>,
-    ) -> Result<stretchbot::domain::posting::MessageId, stretchbot::poster::SendError> {
-        let stretchbot::poster::Body::Stretch(entry) = &post.body else {
-            panic!("a stretch schedule posts stretches");
-        };
-        let mut posted = self.0.lock().unwrap();
-        posted.push(entry.id.to_string());
-        Ok(stretchbot::domain::posting::MessageId(posted.len() as u64))
-    }
-
-    async fn find_post(
-        &self,
-        _: stretchbot::domain::posting::ChannelId,
-        _: &str,
-    ) -> Result<Option<stretchbot::domain::posting::MessageId>, stretchbot::poster::SendError> {
-        Ok(None)
-    }
-}
-
 /// 1,000 fires of a schedule with no difficulty filter, on tokio's paused clock with the real poster,
 /// the shipped catalog and a SQLite store: none is an advanced entry, and no cycle repeats a stretch.
 #[tokio::test(start_paused = true)]
 async fn the_default_schedule_never_posts_an_advanced_entry() {
     use stretchbot::domain::catalog::{Difficulty, Filters};
-    use stretchbot::domain::posting::{ChannelId, GuildId, NewSchedule, PostKind, UserId};
-    use stretchbot::domain::rotation::RotationState;
-    use stretchbot::domain::schedule::{Cadence, CronExpr, Schedule, Zone};
-    use stretchbot::domain::store::Store;
+    use stretchbot::domain::posting::GuildId;
 
     const FIRES: usize = 1_000;
     let catalog = support::catalog();
@@ -573,51 +543,16 @@ async fn the_default_schedule_never_posts_an_advanced_entry() {
             .any(|entry| entry.difficulty == Difficulty::Advanced),
         "the catalog has an advanced entry to leave out"
     );
-    let start: chrono::DateTime<chrono::Utc> = "2027-03-01T08:59:30Z".parse().unwrap();
-    let clock = stretchbot::clock::TokioClock::starting_at(start);
     let store = stretchbot::store::SqliteStore::open_in_memory().unwrap();
-    let schedule = Schedule::new(
-        Zone::parse("Europe/Berlin").unwrap(),
-        Cadence::Cron(CronExpr::parse("* * * * *").unwrap()),
-    );
-    let next_fire = schedule.next_after(start);
-    store
-        .add_schedule(
-            NewSchedule {
-                guild: GuildId(1),
-                channel: ChannelId(2),
-                kind: PostKind::Stretch,
-                schedule,
-                role: None,
-                // What `/schedule add` stores without difficulty or include_advanced.
-                filters: Filters::default(),
-                created_by: UserId(3),
-            },
-            RotationState::new(0x5AFE),
-            next_fire,
-        )
-        .await
-        .unwrap();
-    let posted = PostedStretches::default();
-    let poster = stretchbot::poster::Poster::new(
+    // What `/schedule add` stores without difficulty or include_advanced.
+    let posted = support::posted::posted_over(
         store,
-        posted.clone(),
         std::sync::Arc::clone(&catalog),
-        std::sync::Arc::new(tokio::sync::Notify::new()),
-        chrono::TimeDelta::minutes(30),
-        clock,
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(poster.run(async {
-        let _ = stopped.await;
-    }));
-    while posted.0.lock().unwrap().len() < FIRES {
-        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-    }
-    stop.send(()).unwrap();
-    task.await.unwrap();
-
-    let posted = posted.0.lock().unwrap().clone();
+        GuildId(1),
+        Filters::default(),
+        FIRES,
+    )
+    .await;
     let safe: Vec<&str> = catalog
         .entries()
         .iter()

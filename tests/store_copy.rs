@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::process::Command;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use stretchbot::domain::catalog::{Filters, StretchId};
+use stretchbot::domain::catalog::{
+    Catalog, Category, Choices, Difficulty, Draft, Equipment, Filters, Position, StretchId,
+};
 use stretchbot::domain::participation::CheckIn;
 use stretchbot::domain::posting::{
     ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostKind, PostingSchedule,
@@ -15,7 +17,7 @@ use stretchbot::domain::posting::{
 use stretchbot::domain::reminder::{NewReminder, Snooze};
 use stretchbot::domain::rotation::RotationState;
 use stretchbot::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
-use stretchbot::domain::store::{ReminderStore, Store};
+use stretchbot::domain::store::{CatalogStore, ReminderStore, Store};
 use stretchbot::store::{PostgresStore, SqliteStore};
 use support::postgres::fresh_database_url;
 
@@ -156,6 +158,34 @@ async fn populated(path: &std::path::Path) -> (Vec<PostingSchedule>, Vec<Fire>) 
         .set_snooze(reminder.posting.id, Some(snooze))
         .await
         .unwrap();
+    // The server's own stretch and a built-in one it hid.
+    let builtin =
+        Catalog::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
+            .unwrap();
+    let own = Draft {
+        name: "Desk neck roll".into(),
+        why: "Loosens a stiff neck.".into(),
+        steps: "Sit tall.\nRoll your head slowly.".into(),
+        dose: "5 breaths, per side".into(),
+        caution: String::new(),
+    }
+    .check(
+        &Choices {
+            category: Category::Stretch,
+            position: Position::Seated,
+            equipment: Equipment::Chair,
+            difficulty: Difficulty::Easy,
+        },
+        &builtin,
+        &[],
+        None,
+    )
+    .unwrap();
+    store.add_own_entries(guild, vec![own]).await.unwrap();
+    store
+        .set_stretch_hidden(guild, stretch("cat-cow"), true)
+        .await
+        .unwrap();
     (store.schedules_in(guild).await.unwrap(), fires)
 }
 
@@ -180,7 +210,7 @@ async fn store_copy_moves_every_table_and_refuses_a_database_with_data() {
         stdout,
         "2 guild zones\n3 schedules (with their rotation states)\n3 posts in the post log\n\
          3 check-ins\n1 hidden members\n1 personal reminders (their schedules are among the \
-         schedules)\n1 members' zones\n"
+         schedules)\n1 members' zones\n1 servers' own stretches\n1 built-in stretches servers hid\n"
     );
 
     let sqlite = SqliteStore::open(&path).unwrap();
@@ -206,6 +236,15 @@ async fn store_copy_moves_every_table_and_refuses_a_database_with_data() {
     assert_eq!(
         postgres.hidden_members(guild).await.unwrap(),
         HashSet::from([UserId(1)])
+    );
+    assert_eq!(
+        postgres.own_entries(guild).await.unwrap(),
+        sqlite.own_entries(guild).await.unwrap()
+    );
+    assert_eq!(postgres.own_entries(guild).await.unwrap().len(), 1);
+    assert_eq!(
+        postgres.hidden_stretches(guild).await.unwrap(),
+        HashSet::from([stretch("cat-cow")])
     );
     let member = UserId(u64::MAX);
     assert_eq!(

@@ -27,6 +27,11 @@ pub const FORGET: &str = "stats-forget";
 pub const REMIND: &str = "remind";
 /// `/help`'s buttons: `help:random`, `help:timer`.
 pub const HELP: &str = "help";
+/// The `/catalog add` and `/catalog edit` form, a modal: `catalog-form:add:<choices>`,
+/// `catalog-form:edit:<stretch id>:<choices>` (see `commands::catalog`).
+pub const CATALOG_FORM: &str = "catalog-form";
+/// Under a form that did not pass: `catalog-retry:<key>` opens it again as it was typed.
+pub const CATALOG_RETRY: &str = "catalog-retry";
 
 /// The button that starts a guided timer for `stretch`.
 pub fn start_timer_button(stretch: &StretchId) -> serenity::CreateButton {

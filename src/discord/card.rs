@@ -5,7 +5,9 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::domain::catalog::{Entry, SAFETY_LINE, Vocabulary};
+use std::borrow::Cow;
+
+use crate::domain::catalog::{Entry, Origin, SAFETY_LINE, Vocabulary};
 
 /// Discord's embed limits (message.mdx, "Embed Limits").
 pub mod limits {
@@ -41,6 +43,7 @@ impl Card {
     /// The full card for an entry: why it helps, every step, the dose, what it needs, cautions, sources and
     /// the safety line.
     pub fn for_entry(entry: &Entry) -> Card {
+        let entry = &*shown(entry);
         let steps: Vec<String> = entry
             .steps
             .iter()
@@ -74,11 +77,14 @@ impl Card {
             let names: Vec<&str> = entry.variants.iter().map(|v| v.name.as_str()).collect();
             fields.push(field("Other ways to do it", names.join(" · "), false));
         }
-        let sources: Vec<String> = entry
-            .sources
-            .iter()
-            .map(|source| format!("{} — {}", source.title, source.publisher))
-            .collect();
+        let sources: Vec<String> = match entry.origin {
+            Origin::BuiltIn => entry
+                .sources
+                .iter()
+                .map(|source| format!("{} — {}", source.title, source.publisher))
+                .collect(),
+            Origin::Server => vec![ADDED_BY_THIS_SERVER.to_owned()],
+        };
         fields.push(field(
             if sources.len() == 1 {
                 "Source"
@@ -138,6 +144,62 @@ impl Card {
             |embed, f| embed.field(&f.name, &f.value, f.inline),
         )
     }
+}
+
+/// Where a server's own entry comes from, on its card.
+pub const ADDED_BY_THIS_SERVER: &str = "Added by this server";
+
+/// `entry` as Discord should show it: a server's own entry, whose text its admins typed, with the
+/// markdown in it escaped so that it reads as written and cannot reshape the message; built-in ones
+/// as they are.
+pub fn shown(entry: &Entry) -> Cow<'_, Entry> {
+    match entry.origin {
+        Origin::BuiltIn => Cow::Borrowed(entry),
+        Origin::Server => Cow::Owned(Entry {
+            name: escape_markdown(&entry.name),
+            why: escape_markdown(&entry.why),
+            steps: entry
+                .steps
+                .iter()
+                .map(|step| escape_markdown(step))
+                .collect(),
+            caution: entry.caution.as_deref().map(escape_markdown),
+            dose: crate::domain::catalog::Dose {
+                frequency: entry.dose.frequency.as_deref().map(escape_markdown),
+                ..entry.dose.clone()
+            },
+            ..entry.clone()
+        }),
+    }
+}
+
+/// `text` with every character Discord's markdown gives a meaning to backslash-escaped (emphasis,
+/// code, spoilers, links, quotes, headings, lists, timestamps), so it shows as typed.
+pub fn escape_markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*'
+                | '_'
+                | '~'
+                | '`'
+                | '|'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '#'
+                | '-'
+                | ':'
+        ) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn field(name: &str, value: String, inline: bool) -> Field {

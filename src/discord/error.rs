@@ -31,7 +31,9 @@ impl From<StoreError> for Error {
         match error {
             StoreError::TooManySchedules { .. }
             | StoreError::TooManyReminders { .. }
-            | StoreError::NoSuchSchedule(_) => Error::User(error.to_string()),
+            | StoreError::NoSuchSchedule(_)
+            | StoreError::TooManyOwnEntries { .. }
+            | StoreError::OwnEntryExists(_) => Error::User(error.to_string()),
             StoreError::Backend(_) => Error::Internal(error.to_string()),
         }
     }

@@ -19,6 +19,7 @@ pub mod shards;
 pub mod timer;
 pub mod upload;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,7 @@ use limiter::{Limiter, Route};
 use crate::clock::TokioClock;
 use crate::domain::catalog::Catalog;
 use crate::domain::posting::{GuildId, Pause};
-use crate::domain::store::Store;
+use crate::domain::store::{Store, load_server_catalog};
 use crate::domain::timer_plan::PlanSettings;
 use crate::poster::{ClaimedHere, Poster};
 use crate::store::AnyStore;
@@ -60,11 +61,27 @@ pub struct Data {
     pub pacing: PlanSettings,
     /// The pictures cards show, shared with the poster's posts.
     pub(crate) pictures: Arc<pictures::CardPictures>,
+    /// `/catalog` forms that did not pass, for their retry buttons.
+    pub(crate) forms: commands::KeptForms,
 }
 
 impl Data {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The catalog as the server `guild` sees it (the built-in entries it did not hide, and its own),
+    /// or the built-in one outside servers.
+    pub async fn catalog_in(
+        &self,
+        guild: Option<serenity::GuildId>,
+    ) -> Result<Cow<'_, Catalog>, Error> {
+        match guild {
+            None => Ok(Cow::Borrowed(self.catalog.as_ref())),
+            Some(guild) => {
+                Ok(load_server_catalog(&self.store, &self.catalog, GuildId(guild.get())).await?)
+            }
+        }
     }
 }
 
@@ -225,6 +242,7 @@ pub async fn run(
                     timers,
                     pacing: settings.pacing,
                     pictures: card_pictures,
+                    forms: commands::KeptForms::default(),
                 })
             })
         })
@@ -332,7 +350,8 @@ async fn register(
     Ok(())
 }
 
-/// Events outside poise's command dispatch: button clicks, and the bot leaving or rejoining a server.
+/// Events outside poise's command dispatch: button clicks, form (modal) submits, and the bot leaving or
+/// rejoining a server.
 async fn on_event(
     ctx: &serenity::Context,
     event: &serenity::FullEvent,
@@ -344,6 +363,13 @@ async fn on_event(
         } => {
             let _working = data.in_flight.enter();
             commands::on_click(ctx, click, data).await;
+            Ok(())
+        }
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Modal(submit),
+        } => {
+            let _working = data.in_flight.enter();
+            commands::on_modal(ctx, submit, data).await;
             Ok(())
         }
         // `unavailable` set means an outage, which passes; unset means the bot was removed.

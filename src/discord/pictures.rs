@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::upload::{Format, Picture};
-use crate::domain::catalog::{Catalog, Entry};
+use crate::domain::catalog::{Catalog, Entry, Origin};
 use crate::domain::timer_plan::StepPicture;
 use crate::render;
 
@@ -65,7 +65,11 @@ impl CardPictures {
     }
 
     async fn get(&self, entry: &Entry, drawing: Drawing) -> Option<Picture> {
-        let key = (entry.id.to_string(), drawing);
+        if entry.illustration.poses.is_empty() {
+            // A server's own entry without a picture: nothing to draw, and nothing wrong.
+            return None;
+        }
+        let key = (key_of(entry), drawing);
         if let Some(known) = self.known(&key) {
             return known;
         }
@@ -96,6 +100,15 @@ impl CardPictures {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(key)
             .cloned()
+    }
+}
+
+/// What a picture is kept under: a built-in entry's id; for a server's own entry, which the same id
+/// may name in several servers with other poses, its id with the pose it shows.
+fn key_of(entry: &Entry) -> String {
+    match entry.origin {
+        Origin::Server => format!("{}|{:?}", entry.id, entry.illustration),
+        Origin::BuiltIn => entry.id.to_string(),
     }
 }
 

@@ -234,6 +234,8 @@ mod tests {
     use fake_discord::{FakeDiscord, Fault, Options, Permissions, RoutePattern};
     use serde_json::{Value, json};
 
+    use std::borrow::Cow;
+
     use super::*;
     use crate::discord::card::limits;
     use crate::discord::limiter::Share;
@@ -295,7 +297,7 @@ mod tests {
         let catalog = catalog();
         let post = Outgoing {
             channel,
-            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
+            body: Body::Stretch(Cow::Borrowed(catalog.get("cat-cow").unwrap())),
             role: Some(role),
             fire: fire(26, "2027-03-15T08:00:00Z"),
         };
@@ -407,7 +409,7 @@ mod tests {
         let catalog = catalog();
         let post = Outgoing {
             channel,
-            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
+            body: Body::Stretch(Cow::Borrowed(catalog.get("cat-cow").unwrap())),
             role: None,
             fire: fire(1, "2027-03-15T08:00:00Z"),
         };
@@ -431,7 +433,7 @@ mod tests {
         let catalog = catalog();
         let post = Outgoing {
             channel: ChannelId(channel.get()),
-            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
+            body: Body::Stretch(Cow::Borrowed(catalog.get("cat-cow").unwrap())),
             role: None,
             fire: fire(3, "2027-03-15T08:00:00Z"),
         };
@@ -465,7 +467,7 @@ mod tests {
         let sender = sender(&fake);
         let post_to = |channel: fake_discord::ChannelId| Outgoing {
             channel: ChannelId(channel.get()),
-            body: Body::Stretch(catalog.get("cat-cow").unwrap()),
+            body: Body::Stretch(Cow::Borrowed(catalog.get("cat-cow").unwrap())),
             role: None,
             fire: fire(1, "2027-03-15T08:00:00Z"),
         };
@@ -518,7 +520,7 @@ mod tests {
         for entry in catalog().entries() {
             let card = card_for(&Outgoing {
                 channel: ChannelId(1),
-                body: Body::Stretch(entry),
+                body: Body::Stretch(Cow::Borrowed(entry)),
                 role: None,
                 fire: widest,
             });

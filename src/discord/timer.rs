@@ -161,6 +161,7 @@ where
     F: FnOnce(serenity::CreateEmbed, Vec<serenity::CreateActionRow>, Option<Picture>) -> Fut,
     Fut: Future<Output = Result<(), Error>>,
 {
+    let entry = &*crate::discord::card::shown(entry);
     let plan = plan(entry, pacing);
     if plan.total_s > MAX_PLAN_S {
         return Err(Error::user(format!(
@@ -220,7 +221,8 @@ pub async fn on_start_click(
     data: &Data,
     id: &str,
 ) -> Result<(), Error> {
-    let entry = data.catalog.get(id).ok_or_else(|| {
+    let catalog = data.catalog_in(click.guild_id).await?;
+    let entry = catalog.get(id).ok_or_else(|| {
         Error::user("That stretch is no longer in the catalog. Pick another with `/stretch list`.")
     })?;
     let starter = Starter {

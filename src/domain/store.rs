@@ -4,6 +4,7 @@
 //! Every method is async so that adapters keep blocking work off the runtime; the domain itself does not
 //! name a runtime.
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use std::collections::HashSet;
@@ -11,6 +12,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Days, NaiveDate, Utc, Weekday};
 use thiserror::Error;
 
+use super::catalog::{Catalog, OwnEntry, StretchId};
 use super::participation::{CheckIn, TeamStats, team_stats, week_of};
 use super::posting::{
     ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
@@ -32,6 +34,16 @@ pub enum StoreError {
     TooManyReminders { limit: usize },
     #[error("no schedule {0} in this server")]
     NoSuchSchedule(ScheduleId),
+    /// A guild already has the most own stretches it may have.
+    #[error(
+        "this server already has {limit} own stretches, the most allowed; remove one with `/catalog remove` first"
+    )]
+    TooManyOwnEntries { limit: usize },
+    /// A guild already has an own stretch by this id.
+    #[error(
+        "this server already has its own stretch `{0}`; change it with `/catalog edit`, or pick another name"
+    )]
+    OwnEntryExists(StretchId),
     /// The database failed; the text is for logs, not for members.
     #[error("storage failed: {0}")]
     Backend(String),
@@ -260,6 +272,63 @@ pub trait ReminderStore: Store {
         &self,
         user: UserId,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// A server's own stretches and the built-in ones it hid. They stay when the bot leaves the server.
+pub trait CatalogStore: Store {
+    /// A guild's own entries, by id.
+    fn own_entries(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Vec<OwnEntry>, StoreError>> + Send;
+    /// Adds all of `entries` or none: none when one of their ids is taken in the guild
+    /// ([`StoreError::OwnEntryExists`]) or the guild would have more than
+    /// [`super::catalog::MAX_OWN_ENTRIES`] ([`StoreError::TooManyOwnEntries`]).
+    fn add_own_entries(
+        &self,
+        guild: GuildId,
+        entries: Vec<OwnEntry>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces the guild's own entry with `entry`'s id; false when it has none.
+    fn replace_own_entry(
+        &self,
+        guild: GuildId,
+        entry: OwnEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Removes a guild's own entry; false when it had none by that id.
+    fn remove_own_entry(
+        &self,
+        guild: GuildId,
+        id: StretchId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The built-in entries a guild hid.
+    fn hidden_stretches(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<HashSet<StretchId>, StoreError>> + Send;
+    /// Hides a built-in entry in a guild, or shows it again.
+    fn set_stretch_hidden(
+        &self,
+        guild: GuildId,
+        id: StretchId,
+        hidden: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The catalog `guild` sees: `builtin` without what it hid, with its own entries; `builtin` itself
+/// when it has neither, as most servers do.
+pub async fn load_server_catalog<'c, S: CatalogStore>(
+    store: &S,
+    builtin: &'c Catalog,
+    guild: GuildId,
+) -> Result<Cow<'c, Catalog>, StoreError> {
+    let own = store.own_entries(guild).await?;
+    let hidden = store.hidden_stretches(guild).await?;
+    Ok(if own.is_empty() && hidden.is_empty() {
+        Cow::Borrowed(builtin)
+    } else {
+        Cow::Owned(builtin.for_server(&own, &hidden))
+    })
 }
 
 /// How far back [`load_team_stats`] reads at first; most streaks are shorter, so one read usually does.

@@ -21,6 +21,7 @@ mod reminders;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::future::Future;
@@ -42,7 +43,9 @@ use crate::domain::posting::{
 use crate::domain::reminder::PERSONAL;
 use crate::domain::rotation;
 use crate::domain::schedule::{Schedule, Zone};
-use crate::domain::store::{ClaimOutcome, ReminderStore, StoreError, load_team_stats};
+use crate::domain::store::{
+    CatalogStore, ClaimOutcome, ReminderStore, StoreError, load_server_catalog, load_team_stats,
+};
 
 /// One post to send: what one fire posts, in the channel it was claimed for.
 #[derive(Debug, Clone)]
@@ -58,10 +61,10 @@ pub struct Outgoing<'a> {
 /// What a post shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body<'a> {
-    /// A stretch of the day.
-    Stretch(&'a Entry),
+    /// A stretch of the day: a built-in entry borrowed, a server's own one owned.
+    Stretch(Cow<'a, Entry>),
     /// A member's personal reminder, by DM: the stretch, with the snooze buttons.
-    Reminder(&'a Entry),
+    Reminder(Cow<'a, Entry>),
     /// A summary schedule's team stats.
     TeamSummary(Summary),
 }
@@ -219,7 +222,7 @@ enum Outcome {
     LeftClaimed,
 }
 
-impl<S: ReminderStore, P: PostSender> Poster<S, P> {
+impl<S: ReminderStore + CatalogStore, P: PostSender> Poster<S, P> {
     /// `schedules_changed` is the `Notify` the admin commands call after any change to a schedule;
     /// `grace` is how late a missed fire may still be posted (`poster.grace_minutes`).
     pub fn new(
@@ -515,7 +518,7 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
         let (stretch, rotation) = match schedule.kind {
             PostKind::TeamSummary => (None, schedule.rotation.clone()),
             PostKind::Stretch => match rotation::next(
-                self.catalog.entries(),
+                self.catalog_of(schedule.guild).await?.entries(),
                 &schedule.filters,
                 &schedule.rotation,
             ) {
@@ -548,6 +551,14 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
         }
     }
 
+    /// The catalog a schedule's server sees; reminders, of nobody's server, see the built-in one.
+    async fn catalog_of(&self, guild: GuildId) -> Result<Cow<'_, Catalog>, StoreError> {
+        if guild == PERSONAL {
+            return Ok(Cow::Borrowed(&self.catalog));
+        }
+        load_server_catalog(&self.store, &self.catalog, guild).await
+    }
+
     /// The latest fire from `next_fire` on that is at most `now` and not beyond the grace window.
     fn latest_within_grace(
         &self,
@@ -575,7 +586,11 @@ impl<S: ReminderStore, P: PostSender> Poster<S, P> {
         let fire = record.claim.fire;
         let body = match &record.claim.stretch {
             Some(stretch) => {
-                let Some(entry) = self.catalog.get(stretch.as_str()) else {
+                let entry = match self.catalog_of(schedule.guild).await? {
+                    Cow::Borrowed(catalog) => catalog.get(stretch.as_str()).map(Cow::Borrowed),
+                    Cow::Owned(catalog) => catalog.get(stretch.as_str()).cloned().map(Cow::Owned),
+                };
+                let Some(entry) = entry else {
                     tracing::error!(schedule = %fire.schedule, fire = %fire.at, nonce = %fire.nonce(), outcome = "given_up", %stretch, "the claimed stretch is no longer in the catalog; its post is given up");
                     self.abandon(
                         fire,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::{Delivery, PostSender, Poster};
 use crate::domain::posting::{Claim, Due, Fire, GuildId, PostingSchedule, due};
 use crate::domain::reminder::{PERSONAL, Reminder};
-use crate::domain::store::{ClaimOutcome, ReminderStore, StoreError};
+use crate::domain::store::{CatalogStore, ClaimOutcome, ReminderStore, StoreError};
 
 /// Whose turn a schedule's post is when posts take turns: its guild's, or for a reminder, which all share
 /// the one personal space, its member's, so that a thousand reminders due at 09:00 take turns with the
@@ -22,7 +22,7 @@ pub(super) fn turn_of(schedule: &PostingSchedule) -> GuildId {
     }
 }
 
-impl<S: ReminderStore, P: PostSender> Poster<S, P> {
+impl<S: ReminderStore + CatalogStore, P: PostSender> Poster<S, P> {
     /// Claims every snooze due by `now` and returns the deliveries of those still worth sending. Each
     /// snooze is cleared once its fire is claimed (or found claimed after a crash), so it is sent once.
     pub(super) async fn claim_due_snoozes(

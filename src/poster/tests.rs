@@ -318,11 +318,11 @@ impl World {
         self.discord
             .send(&Outgoing {
                 channel: record.channel,
-                body: Body::Stretch(
+                body: Body::Stretch(std::borrow::Cow::Borrowed(
                     self.catalog
                         .get(record.claim.stretch.unwrap().as_str())
                         .unwrap(),
-                ),
+                )),
                 role: None,
                 fire,
             })

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::catalog::{OwnEntry, StretchId};
 use crate::domain::participation::CheckIn;
 use crate::domain::posting::{
     ChannelId, Claim, Fire, GuildId, MessageId, NewSchedule, Pause, PostRecord, PostingSchedule,
@@ -13,7 +14,7 @@ use crate::domain::posting::{
 use crate::domain::reminder::{NewReminder, Reminder, Snooze};
 use crate::domain::rotation::RotationState;
 use crate::domain::schedule::Zone;
-use crate::domain::store::{ClaimOutcome, ReminderStore, Store, StoreError};
+use crate::domain::store::{CatalogStore, ClaimOutcome, ReminderStore, Store, StoreError};
 
 use super::{PostgresStore, SqliteStore};
 
@@ -110,4 +111,14 @@ delegate! {
     fn next_snooze(&self) -> Option<DateTime<Utc>>;
     fn set_pause_told(&self, id: ScheduleId, told: bool) -> ();
     fn forget_reminders(&self, user: UserId) -> usize;
+}
+
+delegate! {
+    CatalogStore:
+    fn own_entries(&self, guild: GuildId) -> Vec<OwnEntry>;
+    fn add_own_entries(&self, guild: GuildId, entries: Vec<OwnEntry>) -> ();
+    fn replace_own_entry(&self, guild: GuildId, entry: OwnEntry) -> bool;
+    fn remove_own_entry(&self, guild: GuildId, id: StretchId) -> bool;
+    fn hidden_stretches(&self, guild: GuildId) -> HashSet<StretchId>;
+    fn set_stretch_hidden(&self, guild: GuildId, id: StretchId, hidden: bool) -> ();
 }

@@ -102,6 +102,20 @@ pub(crate) const TABLES: &[Table] = &[
         described_as: "members' zones",
         columns: &[("user_id", Kind::Text), ("zone", Kind::Text)],
     },
+    Table {
+        name: "own_stretches",
+        described_as: "servers' own stretches",
+        columns: &[
+            ("guild_id", Kind::Text),
+            ("stretch_id", Kind::Text),
+            ("entry", Kind::Text),
+        ],
+    },
+    Table {
+        name: "hidden_stretches",
+        described_as: "built-in stretches servers hid",
+        columns: &[("guild_id", Kind::Text), ("stretch_id", Kind::Text)],
+    },
 ];
 
 /// Copies every table of `from` into `to`, which must be empty; returns each table's description with

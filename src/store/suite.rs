@@ -16,7 +16,12 @@ use crate::domain::rotation::RotationState;
 use crate::domain::schedule::{Cadence, CronExpr, DailyTimes, Schedule, Zone};
 use crate::domain::store::{ClaimOutcome, Store, StoreError};
 
+mod catalog;
 mod reminders;
+pub(crate) use catalog::{
+    a_guild_has_at_most_its_limit_of_own_stretches, hidden_built_in_stretches_round_trip_per_guild,
+    own_stretches_are_added_all_or_nothing_replaced_and_removed,
+};
 pub(crate) use reminders::{
     a_members_reminders_are_limited_listed_and_removed_only_by_them,
     a_reminders_fires_are_claimed_and_confirmed_like_any_schedules,
@@ -34,7 +39,10 @@ macro_rules! store_suite {
             a_reminders_fires_are_claimed_and_confirmed_like_any_schedules,
             snoozes_are_kept_due_and_cleared,
             member_zones_are_kept_and_forget_me_deletes_reminders_and_zone,
-            the_latest_stretch_sent_in_a_channel_since_a_moment_is_found);
+            the_latest_stretch_sent_in_a_channel_since_a_moment_is_found,
+            own_stretches_are_added_all_or_nothing_replaced_and_removed,
+            a_guild_has_at_most_its_limit_of_own_stretches,
+            hidden_built_in_stretches_round_trip_per_guild);
     };
     (@tests $fresh:expr; $($name:ident),*) => {
         $(

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod pace;
+pub mod posted;
 pub mod postgres;
 
 /// Generous for a loaded 2-core CI machine; a healthy run takes milliseconds.

@@ -121,7 +121,8 @@ pub(super) async fn on_help_click(
     data: &Data,
     action: &str,
 ) -> Result<(), Error> {
-    let entry = random_entry(&data.catalog, &Filters::default(), click.id.get())?;
+    let catalog = data.catalog_in(click.guild_id).await?;
+    let entry = random_entry(&catalog, &Filters::default(), click.id.get())?;
     match action {
         "random" => {
             let message = card_message(data, entry).await.ephemeral(true);

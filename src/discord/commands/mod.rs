@@ -4,6 +4,7 @@
 //! A button's custom id starts with a prefix naming its handler ([`crate::discord::buttons`]);
 //! [`on_click`] hands the click to that handler and answers every failure privately.
 
+mod catalog;
 mod help;
 mod remind;
 mod schedule;
@@ -22,12 +23,15 @@ pub(crate) use stats::team_card;
 
 pub(crate) use remind::tell_of_paused_reminders;
 
+pub(crate) use catalog::KeptForms;
+
 /// Every command the bot registers, each with where it can be installed and used.
 pub fn all_commands() -> Vec<poise::Command<Data, Error>> {
     vec![
         anywhere(stretch::stretch()),
         anywhere(help::help()),
         servers_only(schedule::schedule()),
+        servers_only(catalog::catalog()),
         servers_only(stats::stats()),
         anywhere(remind::remind()),
     ]
@@ -82,6 +86,7 @@ pub async fn on_click(
         buttons::FORGET => stats::on_forget(ctx, click, data, rest).await,
         buttons::REMIND => remind::on_click(ctx, click, data, rest).await,
         buttons::HELP => help::on_help_click(ctx, click, data, rest).await,
+        buttons::CATALOG_RETRY => catalog::on_retry(ctx, click, data, rest).await,
         _ => {
             tracing::warn!(custom_id = %click.data.custom_id, "a button the bot does not know was clicked");
             Err(Error::user(
@@ -91,5 +96,46 @@ pub async fn on_click(
     };
     if let Err(error) = crate::metrics::click(click, outcome) {
         click_failed(ctx, data, click, error).await;
+    }
+}
+
+/// Answers a submitted modal (only the catalog's form is one); whatever fails, the member gets a
+/// private answer.
+pub async fn on_modal(ctx: &serenity::Context, submit: &serenity::ModalInteraction, data: &Data) {
+    let prefix = submit.data.custom_id.split(':').next().unwrap_or_default();
+    let outcome = match prefix {
+        buttons::CATALOG_FORM => catalog::on_submit(ctx, submit, data).await,
+        _ => Err(Error::user(
+            "This form has expired. Run the command again for a fresh one.",
+        )),
+    };
+    crate::metrics::interaction(
+        "modal",
+        if outcome.is_ok() { "ok" } else { "failed" },
+        submit.id.get(),
+    );
+    if let Err(error) = outcome {
+        let message = match error {
+            Error::User(message) => message,
+            error => {
+                tracing::error!(custom_id = %submit.data.custom_id, %error, "a form submit failed");
+                super::reply::APOLOGY.to_owned()
+            }
+        };
+        let response = serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(message)
+                .ephemeral(true)
+                .allowed_mentions(super::reply::no_pings()),
+        );
+        let sent = data
+            .limiter
+            .send(super::limiter::Route::InteractionCallback, || {
+                submit.create_response(ctx, response.clone())
+            })
+            .await;
+        if let Err(error) = sent {
+            tracing::error!(%error, "could not answer a failed form submit");
+        }
     }
 }

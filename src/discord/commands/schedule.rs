@@ -419,14 +419,10 @@ async fn post_now(
             schedule.rotation.clone(),
         ),
         PostKind::Stretch => {
-            let pick = rotation::next(
-                data.catalog.entries(),
-                &schedule.filters,
-                &schedule.rotation,
-            )
-            .map_err(user)?;
-            let name = data
-                .catalog
+            let catalog = data.catalog_in(ctx.guild_id()).await?;
+            let pick = rotation::next(catalog.entries(), &schedule.filters, &schedule.rotation)
+                .map_err(user)?;
+            let name = catalog
                 .get(pick.id.as_str())
                 .map_or(pick.id.as_str(), |entry| entry.name.as_str());
             (format!("**{name}**"), Some(pick.id), pick.state)

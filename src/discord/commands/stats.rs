@@ -45,7 +45,8 @@ async fn me(ctx: Context<'_>) -> Result<(), Error> {
         .check_ins_of(guild, UserId(ctx.author().id.get()))
         .await?;
     let stats = member_stats(&check_ins, today, WEEK_STARTS_ON);
-    show(ctx, me_card(&stats, &data.catalog, today, zone)).await
+    let catalog = data.catalog_in(ctx.guild_id()).await?;
+    show(ctx, me_card(&stats, &catalog, today, zone)).await
 }
 
 /// This week's check-ins per day, members taking part, and the top streaks (only you see it).
@@ -174,7 +175,8 @@ pub(super) async fn on_did_it(
     let user = UserId(click.user.id.get());
     let zone = check_in_zone(data, guild, schedule).await?;
     let day = local_day(data.now(), zone);
-    let name = stretch_name(&data.catalog, &stretch).to_owned();
+    let catalog = data.catalog_in(click.guild_id).await?;
+    let name = stretch_name(&catalog, &stretch).to_owned();
     let new = data
         .store
         .check_in(CheckIn {

@@ -9,7 +9,7 @@ use poise::serenity_prelude as serenity;
 use chrono::TimeDelta;
 
 use crate::discord::buttons::{LIST_PAGE, did_it_button, start_timer_button};
-use crate::discord::card::{Card, truncate};
+use crate::discord::card::{Card, shown, truncate};
 use crate::discord::choice::Choice;
 use crate::discord::reply::{Answer, reply, respond};
 use crate::discord::timer::{self, Starter};
@@ -47,8 +47,8 @@ async fn show(
     #[max_length = 100]
     name: String,
 ) -> Result<(), Error> {
-    let catalog = &ctx.data().catalog;
-    let entry = match resolve(catalog, &name) {
+    let catalog = ctx.data().catalog_in(ctx.guild_id()).await?;
+    let entry = match resolve(&catalog, &name) {
         Ok(entry) => entry,
         Err(not_a_stretch) => {
             let for_area = catalog.for_area(&name);
@@ -75,7 +75,7 @@ fn area_embed(typed: &str, entries: &[&Entry]) -> serenity::CreateEmbed {
         .map(|entry| {
             format!(
                 "**{}** · {}, {} · `/stretch show name:{}`",
-                entry.name,
+                shown(entry).name,
                 entry.difficulty.label(),
                 entry.position.label(),
                 entry.id
@@ -102,7 +102,8 @@ async fn timer(
     #[description = "For a range like \"hold 20 to 30 seconds\": gentle (default) times the low end, full the high"]
     level: Option<Choice<Intensity>>,
 ) -> Result<(), Error> {
-    let entry = resolve(&ctx.data().catalog, &name)?;
+    let catalog = ctx.data().catalog_in(ctx.guild_id()).await?;
+    let entry = resolve(&catalog, &name)?;
     let pacing = PlanSettings {
         intensity: level.map_or(ctx.data().pacing.intensity, |Choice(level)| level),
         ..ctx.data().pacing
@@ -173,11 +174,12 @@ async fn today(ctx: Context<'_>) -> Result<(), Error> {
     if local_day(fire.at, zone) != local_day(now, zone) {
         return Err(nothing());
     }
+    let catalog = data.catalog_in(ctx.guild_id()).await?;
     let entry = post
         .claim
         .stretch
         .as_ref()
-        .and_then(|id| data.catalog.get(id.as_str()))
+        .and_then(|id| catalog.get(id.as_str()))
         .ok_or_else(|| {
             Error::user(
                 "Today's stretch is no longer in the catalog. Pick another with `/stretch list`.",
@@ -199,7 +201,7 @@ async fn today(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// A stretch's card, with its picture, and the button that times it.
-async fn card_reply(data: &Data, entry: &Entry) -> poise::CreateReply {
+pub(super) async fn card_reply(data: &Data, entry: &Entry) -> poise::CreateReply {
     let embed = Card::for_entry(entry).embed();
     match data.pictures.for_entry(entry).await {
         Some(picture) => poise::CreateReply::default()
@@ -224,7 +226,8 @@ async fn random(
     #[description = "Kind of exercise"] category: Option<Choice<Category>>,
 ) -> Result<(), Error> {
     let filters = filters(position, equipment, difficulty, category);
-    let entry = random_entry(&ctx.data().catalog, &filters, ctx.id())?;
+    let catalog = ctx.data().catalog_in(ctx.guild_id()).await?;
+    let entry = random_entry(&catalog, &filters, ctx.id())?;
     let mut card = card_reply(ctx.data(), entry).await;
     if filters.leaves_out_advanced_by_default() {
         card = card.content(ADVANCED_LEFT_OUT);
@@ -275,7 +278,8 @@ async fn list(
         include_advanced: true,
         ..filters(position, equipment, difficulty, category)
     };
-    let page = ListPage::new(&ctx.data().catalog, filters, 0)?;
+    let catalog = ctx.data().catalog_in(ctx.guild_id()).await?;
+    let page = ListPage::new(&catalog, filters, 0)?;
     let picture = page.picture(ctx.data()).await;
     reply(
         ctx,
@@ -292,9 +296,15 @@ async fn autocomplete_stretch(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let choices = ctx
-        .data()
-        .catalog
+    let catalog = match ctx.data().catalog_in(ctx.guild_id()).await {
+        Ok(catalog) => catalog,
+        // Nothing rather than the built-in list: that could suggest what this server hid.
+        Err(error) => {
+            tracing::warn!(%error, "autocomplete without the server's catalog");
+            return serenity::CreateAutocompleteResponse::new();
+        }
+    };
+    let choices = catalog
         .search(partial, AUTOCOMPLETE_CHOICES)
         .into_iter()
         .map(|entry| {
@@ -408,7 +418,7 @@ impl<'a> ListPage<'a> {
             .map(|entry| {
                 format!(
                     "**{}** — {}, {}, {}\n{}",
-                    entry.name,
+                    shown(entry).name,
                     entry.category.label(),
                     entry.position.label(),
                     entry.difficulty.label(),
@@ -494,7 +504,8 @@ pub(super) async fn on_list_page(
     let (page, filters) = parse_list_button_id(id).ok_or_else(|| {
         Error::user("This button has expired. Run `/stretch list` again for a fresh one.")
     })?;
-    let page = ListPage::new(&data.catalog, filters, page)?;
+    let catalog = data.catalog_in(click.guild_id).await?;
+    let page = ListPage::new(&catalog, filters, page)?;
     let picture = page.picture(data).await;
     respond(
         ctx,

@@ -253,6 +253,20 @@ pub struct Entry {
     /// Poses and props to draw; left out of JSON listings, which describe the words of an entry.
     #[serde(skip)]
     pub illustration: Illustration,
+    /// Whether it is one of `content/` or a server's own; left out of JSON listings, which are of
+    /// `content/`.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where an entry comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A file of `content/`, the same for every server.
+    #[default]
+    BuiltIn,
+    /// Added by the server it is shown in, as its admins typed it.
+    Server,
 }
 
 impl Entry {
@@ -276,6 +290,7 @@ impl Entry {
             variants: vec![],
             sources: vec![],
             illustration: Illustration::default(),
+            origin: Origin::BuiltIn,
         }
     }
 

@@ -18,17 +18,21 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 mod check;
 mod fields;
+mod own_file;
 mod pictures;
 mod shapes;
 
 use check::{Claims, FileCheck, NameKind};
 use fields::{Field, Fields, Node};
+pub use own_file::{read_server_stretches, write_server_stretches};
 use shapes::*;
+pub(super) use shapes::{DOSE_RANGES, Limits};
 
 use super::entry::{
-    Amount, Category, Difficulty, Dose, Entry, Equipment, Position, Source, StretchId, Variant,
-    Vocabulary,
+    Amount, Category, Difficulty, Dose, Entry, Equipment, Origin, Position, Source, StretchId,
+    Variant, Vocabulary,
 };
+use super::own::OwnEntry;
 
 /// Every entry of `content/`, validated as a whole: ids, names and aliases are all distinct after
 /// [`normalize_name`], so a lookup by any of them names exactly one entry.
@@ -116,10 +120,39 @@ impl Catalog {
         }
     }
 
+    /// The catalog as one server sees it: the built-in entries it has not hidden, and its own.
+    /// Own ids and names never clash with built-in ones ([`super::Draft::check`]); should a later
+    /// release add a built-in entry of an own one's id, the built-in one wins, and names likewise.
+    pub fn for_server(&self, own: &[OwnEntry], hidden: &HashSet<StretchId>) -> Catalog {
+        let entries = self
+            .entries
+            .iter()
+            .filter(|entry| !hidden.contains(&entry.id))
+            .cloned()
+            .chain(
+                own.iter()
+                    .filter(|entry| self.get(entry.id.as_str()).is_none())
+                    .map(|entry| entry.to_entry(self)),
+            )
+            .collect();
+        Catalog::new(entries)
+    }
+
     fn new(mut entries: Vec<Entry>) -> Self {
         entries.sort_by(|a, b| a.id.cmp(&b.id));
+        // Built-in entries claim their names first, wherever they sort.
+        let builtin_first = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.origin == Origin::BuiltIn)
+            .chain(
+                entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, entry)| entry.origin == Origin::Server),
+            );
         let mut by_name = HashMap::new();
-        for (index, entry) in entries.iter().enumerate() {
+        for (index, entry) in builtin_first {
             let names = [entry.id.as_str(), entry.name.as_str()]
                 .into_iter()
                 .chain(entry.aliases.iter().map(String::as_str));
@@ -341,6 +374,7 @@ fn read_entry(check: &mut FileCheck) -> Option<Entry> {
         variants: variants.unwrap_or_default(),
         sources,
         illustration,
+        origin: Origin::BuiltIn,
     })
 }
 

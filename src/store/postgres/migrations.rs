@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_abandoned_posts.sql"),
     include_str!("../../../migrations/postgres/0003_posts_by_channel.sql"),
     include_str!("../../../migrations/postgres/0004_reminders.sql"),
+    include_str!("../../../migrations/postgres/0005_own_stretches.sql"),
 ];
 
 /// Every process that starts takes this lock before it looks at the schema, so that two starting

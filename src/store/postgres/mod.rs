@@ -174,6 +174,7 @@ macro_rules! retrying {
 }
 
 // After `retrying!`, which it uses.
+mod catalog;
 mod reminders;
 
 impl PostgresStore {

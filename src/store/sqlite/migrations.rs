@@ -13,6 +13,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_abandoned_posts.sql"),
     include_str!("../../../migrations/sqlite/0005_posts_by_channel.sql"),
     include_str!("../../../migrations/sqlite/0006_reminders.sql"),
+    include_str!("../../../migrations/sqlite/0007_own_stretches.sql"),
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with the version it reaches,

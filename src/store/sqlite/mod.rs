@@ -11,6 +11,7 @@
 //! (check-ins and privacy), [`guilds`] (guild settings), [`reminders`] (members' reminders and zones), beside the [`migrations`] and the [`rows`]
 //! readings they share. Each holds plain functions on a connection; this file runs them off the runtime.
 
+mod catalog;
 mod guilds;
 mod migrations;
 mod participation;

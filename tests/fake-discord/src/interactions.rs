@@ -404,7 +404,7 @@ impl World {
         }
     }
 
-    fn check_place(&self, place: Place, needs: Permissions) -> Result<(), InvokeError> {
+    pub(crate) fn check_place(&self, place: Place, needs: Permissions) -> Result<(), InvokeError> {
         if !self.gateway.is_ready() {
             return Err(InvokeError::NotConnected);
         }
@@ -438,7 +438,7 @@ impl World {
         Ok(())
     }
 
-    fn dispatch_interaction(
+    pub(crate) fn dispatch_interaction(
         &mut self,
         place: Place,
         kind: u8,
@@ -554,6 +554,12 @@ impl World {
                 UPDATE_MESSAGE,
                 MODAL,
             ],
+            crate::modals::MODAL_SUBMIT => &[
+                CHANNEL_MESSAGE_WITH_SOURCE,
+                DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+                DEFERRED_UPDATE_MESSAGE,
+                UPDATE_MESSAGE,
+            ],
             _ => &[AUTOCOMPLETE_RESULT],
         };
         if !allowed.contains(&callback) {
@@ -648,6 +654,23 @@ impl World {
         if let Some(source) = i.source_message {
             metadata["interacted_message_id"] = json!(source);
         }
+        // A modal submit's metadata carries that of the interaction that opened the modal.
+        if let Some(opener) = self
+            .modal_openers
+            .get(&id)
+            .and_then(|o| self.interactions.get(o))
+        {
+            let mut triggering = json!({
+                "id": self.modal_openers[&id],
+                "type": opener.kind,
+                "user": self.user_json(opener.place.user),
+                "authorizing_integration_owners": self.authorizing_owners(opener.place),
+            });
+            if let Some(source) = opener.source_message {
+                triggering["interacted_message_id"] = json!(source);
+            }
+            metadata["triggering_interaction_metadata"] = triggering;
+        }
         let mut extra = json!({"webhook_id": self.application, "application_id": self.application, "interaction_metadata": metadata});
         let placeholder;
         let body = if deferred {
@@ -659,7 +682,7 @@ impl World {
         } else {
             data
         };
-        let message_kind = if kind == MESSAGE_COMPONENT {
+        let message_kind = if matches!(kind, MESSAGE_COMPONENT | crate::modals::MODAL_SUBMIT) {
             messages::DEFAULT
         } else {
             messages::CHAT_INPUT_COMMAND
@@ -990,6 +1013,18 @@ impl<'w> Resolver<'w> {
                         .or_else(|_| self.role(&id))
                         .map_err(|_| bad("unknown user or role"))?
                 )
+            }
+            Some(11) => {
+                let id = value
+                    .as_str()
+                    .ok_or_else(|| bad("expected an attachment id"))?;
+                let world = self.world;
+                let attached = world
+                    .attachments
+                    .get(id)
+                    .ok_or_else(|| bad("no file was attached with this id"))?;
+                self.add_resolved("attachments", id, attached.json.clone());
+                json!(id)
             }
             _ => return Err(bad("this option type is not supported by the fake")),
         };

@@ -79,6 +79,7 @@
 //! - `tls`: the test CA and the `discord.com` certificate.
 //! - [`ids`]: snowflake ids.
 
+mod attachments;
 pub mod chaos;
 pub mod commands;
 pub mod console;
@@ -90,6 +91,7 @@ mod http;
 pub mod ids;
 pub mod interactions;
 mod messages;
+mod modals;
 pub mod openapi;
 pub mod permissions;
 pub mod ratelimit;
@@ -850,6 +852,31 @@ impl FakeDiscord {
             user: member,
         };
         self.interact(|w| w.component_interaction(place, message, custom_id, Some(values)))
+            .await
+    }
+
+    /// The bytes of the file `filename` uploaded with message `message`, if there is one.
+    pub fn uploaded_file(&self, message: MessageId, filename: &str) -> Option<Vec<u8>> {
+        let world = self.inner.world();
+        let bytes = world.uploaded.get(&(message, filename.to_owned()))?;
+        Some(bytes.to_vec())
+    }
+
+    /// Uploads a file a member is about to attach to a command; the attachment id to give as the
+    /// ATTACHMENT option's value (`opt("file", id)`).
+    pub fn attach_file(&self, filename: &str, bytes: impl Into<Vec<u8>>) -> String {
+        let base = self.api_base();
+        self.inner.world().attach(&base, filename, bytes.into())
+    }
+
+    /// The member who got the modal the bot opened in answer to `opener` submits it, with `values` by
+    /// text input `custom_id` (the others keep what the modal pre-filled): INTERACTION_CREATE (type 5).
+    pub async fn submit_modal(
+        &self,
+        opener: InteractionId,
+        values: &[(&str, &str)],
+    ) -> Result<Interaction, InvokeError> {
+        self.interact(|w| w.modal_submit_interaction(opener, values))
             .await
     }
 

@@ -185,6 +185,7 @@ impl World {
             &mut || ids.next(),
         )?;
         let ephemeral = flags(&json) & EPHEMERAL != 0;
+        self.keep_uploaded(id, draft.files);
         self.messages.insert(
             id,
             StoredMessage {
@@ -201,6 +202,13 @@ impl World {
             self.announce_message(id, "MESSAGE_CREATE");
         }
         Ok(id)
+    }
+
+    fn keep_uploaded(&mut self, message: MessageId, files: &[Upload]) {
+        for file in files {
+            self.uploaded
+                .insert((message, file.filename.clone()), file.data.clone());
+        }
     }
 
     /// Applies an edit to a stored message (content, embeds, components, flags, attachments…) and
@@ -231,6 +239,7 @@ impl World {
         }
         message.json = json.clone();
         message.files = kept;
+        self.keep_uploaded(id, files);
         if !self.messages[&id].ephemeral {
             self.announce_message(id, "MESSAGE_UPDATE");
         }

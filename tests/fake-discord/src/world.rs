@@ -115,6 +115,14 @@ pub(crate) struct World {
     pub dms_closed: std::collections::HashSet<UserId>,
     /// Users who installed the app to their own account (USER_INSTALL).
     pub user_installs: std::collections::HashSet<UserId>,
+    /// Interactions whose modal was submitted (a modal closes when submitted).
+    pub submitted_modals: std::collections::HashSet<InteractionId>,
+    /// Each modal submit's interaction, to the interaction that opened its modal.
+    pub modal_openers: HashMap<InteractionId, InteractionId>,
+    /// Files members attached to commands, by attachment id (see [`crate::attachments`]).
+    pub attachments: HashMap<String, crate::attachments::Attached>,
+    /// The bytes of each file uploaded with a message, by message and file name, for tests to read.
+    pub uploaded: HashMap<(MessageId, String), bytes::Bytes>,
 }
 
 /// Who the bot is, for [`World::new`].
@@ -164,6 +172,10 @@ impl World {
             dms: BTreeMap::new(),
             dms_closed: Default::default(),
             user_installs: Default::default(),
+            submitted_modals: Default::default(),
+            modal_openers: HashMap::new(),
+            attachments: HashMap::new(),
+            uploaded: HashMap::new(),
         }
     }
 

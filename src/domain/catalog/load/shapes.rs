@@ -92,15 +92,15 @@ pub(super) const SOURCE: Shape = Shape {
 };
 
 /// The bounds of one range of `[dose]`: anything above `most` is a typo, not a dose.
-pub(super) struct Limits {
-    pub(super) key: &'static str,
-    pub(super) unit: &'static str,
-    pub(super) most: u32,
+pub(in crate::domain::catalog) struct Limits {
+    pub(in crate::domain::catalog) key: &'static str,
+    pub(in crate::domain::catalog) unit: &'static str,
+    pub(in crate::domain::catalog) most: u32,
     /// The smallest `min` that makes sense when one is written (a count of 0 sets is no exercise).
-    pub(super) least_min: u32,
+    pub(in crate::domain::catalog) least_min: u32,
 }
 
-pub(super) const DOSE_RANGES: [Limits; 4] = [
+pub(in crate::domain::catalog) const DOSE_RANGES: [Limits; 4] = [
     Limits {
         key: "hold_s",
         unit: "seconds",
