@@ -25,6 +25,7 @@ use stretchbot::domain::store::Store;
 use stretchbot::store::PostgresStore;
 use support::BotProcess;
 use support::pace::Pace;
+use support::postgres::TestDatabase;
 
 const PROCESSES: u32 = 3;
 const GUILDS: usize = 30;
@@ -41,7 +42,7 @@ const POST_WAIT: Duration = Duration::from_secs(120);
 struct World {
     fake: FakeDiscord,
     channels: Vec<ChannelId>,
-    url: String,
+    url: TestDatabase,
     dir: tempfile::TempDir,
 }
 
@@ -173,9 +174,15 @@ impl World {
             .map(|channel| (*channel, self.fake.messages(*channel).len()))
             .collect();
         let wrong: Vec<_> = counts.iter().filter(|(_, count)| **count != 1).collect();
-        assert!(wrong.is_empty(), "channels without exactly one post: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "channels without exactly one post: {wrong:?}"
+        );
         let store = PostgresStore::open(&self.url).await.unwrap();
-        assert!(store.unconfirmed().await.unwrap().is_empty(), "left claimed");
+        assert!(
+            store.unconfirmed().await.unwrap().is_empty(),
+            "left claimed"
+        );
         let pace = Pace::of(&self.fake);
         assert_eq!(pace.too_many_requests, 0, "429s");
         self.fake.assert_no_violations();
@@ -221,9 +228,7 @@ async fn three_processes_post_300_fires_due_together_exactly_once() {
     };
     world.schedule_all(due_after_start()).await;
     let processes = world.start_processes().await;
-    world
-        .expect_every_fire_posted_once("three processes")
-        .await;
+    world.expect_every_fire_posted_once("three processes").await;
     let by_process: Vec<usize> = (0..PROCESSES).map(|shard| world.posted_by(shard)).collect();
     assert_eq!(by_process.iter().sum::<usize>(), FIRES, "{by_process:?}");
     for process in processes {
@@ -242,7 +247,10 @@ async fn with_one_of_three_processes_killed_mid_fan_out_the_others_post_every_fi
     let killed = processes.remove(1).into_child();
     kill(killed);
     let posted_when_killed = world.fake.message_count();
-    assert!(posted_when_killed < FIRES, "killed in the middle, not after");
+    assert!(
+        posted_when_killed < FIRES,
+        "killed in the middle, not after"
+    );
     world
         .expect_every_fire_posted_once("one of three killed")
         .await;
@@ -251,7 +259,10 @@ async fn with_one_of_three_processes_killed_mid_fan_out_the_others_post_every_fi
         survivors + world.posted_by(1) >= FIRES,
         "every post logged by the process that made it"
     );
-    assert!(survivors >= FIRES - posted_when_killed, "the rest by the others");
+    assert!(
+        survivors >= FIRES - posted_when_killed,
+        "the rest by the others"
+    );
     for process in processes {
         stop(process);
     }
@@ -261,4 +272,3 @@ fn kill(mut process: std::process::Child) {
     process.kill().unwrap(); // SIGKILL: no cleanup at all
     process.wait().unwrap();
 }
-
