@@ -6,6 +6,8 @@
 #[path = "../../src/store/postgres/test_database.rs"]
 mod test_database;
 
+// Each test binary uses a part of the support, as with `dead_code` in `support`.
+#[allow(unused_imports)]
 pub use test_database::{TestDatabase, required};
 
 /// A new, empty database on the test server; it derefs to its url, and is dropped with the value, so
