@@ -25,6 +25,7 @@ use stretchbot::domain::store::Store;
 use stretchbot::store::PostgresStore;
 use support::BotProcess;
 use support::pace::Pace;
+use support::postgres::TestDatabase;
 
 const PROCESSES: u32 = 3;
 const GUILDS: usize = 30;
@@ -41,7 +42,7 @@ const POST_WAIT: Duration = Duration::from_secs(120);
 struct World {
     fake: FakeDiscord,
     channels: Vec<ChannelId>,
-    url: String,
+    url: TestDatabase,
     dir: tempfile::TempDir,
 }
 

@@ -9,7 +9,8 @@
 //! RUN is one of `p1` (fan-out of 10,000 guilds; also prints P4 memory and P6 cold start with 10,000
 //! guilds), `p2` (punctuality), `p3` (interactions under load), `p4` (memory at 1,000, 10,000 and 100,000 guilds, with the
 //! sharded cold start P6 at each), `p6` (cold start, one guild), `p7` (500
-//! concurrent timers), `r1`
+//! concurrent timers), `p8` (the fan-out of `p1` across 4 processes on PostgreSQL, then with one of
+//! them SIGKILLed; needs `STRETCHBOT_TEST_DATABASE_URL`), `r1`
 //! (SIGKILL at random moments), `r2` (hostile network), or `all`. `--smoke` runs each at a size that takes
 //! seconds, as `.ci/run` does. A run that finds a doubled or lost post, an invalid request or an unclean
 //! stop exits 1; timings never fail it. P5 is `cargo bench --bench next_fire`. docs/benchmarks.md has the figures.
@@ -17,9 +18,12 @@
 mod faults;
 mod perf;
 mod rig;
+mod scale;
+#[path = "../../src/store/postgres/test_database.rs"]
+mod test_database;
 mod timers;
 
-const RUNS: &[&str] = &["p1", "p2", "p3", "p4", "p6", "p7", "r1", "r2"];
+const RUNS: &[&str] = &["p1", "p2", "p3", "p4", "p6", "p7", "p8", "r1", "r2"];
 
 fn main() {
     // cargo passes `--bench` to every benchmark binary.
@@ -54,6 +58,7 @@ fn main() {
                 "p4" => perf::memory_by_guilds(smoke).await,
                 "p6" => perf::cold_start_small(smoke).await,
                 "p7" => timers::concurrent_timers(smoke).await,
+                "p8" => scale::several_processes(smoke).await,
                 "r1" => faults::crash_safety(smoke).await,
                 "r2" => faults::hostile_network(smoke).await,
                 _ => unreachable!("checked above"),

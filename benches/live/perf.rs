@@ -12,7 +12,7 @@ use crate::rig::{
 };
 
 /// Discord's global limit, requests per second.
-const DISCORD_GLOBAL: f64 = 50.0;
+pub const DISCORD_GLOBAL: f64 = 50.0;
 
 /// P1 (and P4, and P6 with many guilds): every guild's schedule due in the same minute.
 pub async fn fan_out(smoke: bool) {
@@ -82,6 +82,9 @@ pub async fn fan_out(smoke: bool) {
         mib(fan_out_peak),
         mib(overall_peak),
     );
+    for line in rig.rate_limited_report(10) {
+        println!("p1: 429 {line}");
+    }
     if posts.doubled + posts.unexpected > 0 {
         broken("p1: a fire posted twice");
     }
@@ -306,10 +309,16 @@ pub async fn memory_by_guilds(smoke: bool) {
             guilds.div_ceil(1_000)
         };
         let bot = rig.spawn(morning());
-        // serenity starts one shard every 5 s; patience beyond that for a loaded machine.
-        let boot = Duration::from_secs(5 * shards as u64) + PATIENCE * 3;
+        // serenity starts one shard every 5 s; as long again and three minutes more for a loaded
+        // machine (the fake builds READY for up to 2,500 guilds a shard).
+        let boot = Duration::from_secs(10 * shards as u64) + PATIENCE * 3;
         if rig.fake.wait_shards_ready(shards, boot).await.is_err() {
             let ready = rig.fake.sessions().iter().filter(|s| s.connected).count();
+            println!(
+                "p4 ({guilds} guilds): RSS then {:.1} MiB; the bot's log ends:\n{}",
+                mib(bot.memory_kib("VmRSS").unwrap_or(0)),
+                rig.log_tail(40)
+            );
             broken(&format!(
                 "p4 ({guilds} guilds): {ready} of {shards} shards READY after {boot:?}"
             ));

@@ -19,7 +19,7 @@ use stretchbot::domain::posting::{self, Fire, NewSchedule, PostKind};
 use stretchbot::domain::rotation::RotationState;
 use stretchbot::domain::schedule::{Cadence, DailyTimes, Schedule, Zone};
 use stretchbot::domain::store::Store;
-use stretchbot::store::SqliteStore;
+use stretchbot::store::{AnyStore, PostgresStore, SqliteStore};
 use tokio::task::JoinSet;
 
 /// Every run's fires fall on this morning (a Tuesday), on the bot's clock.
@@ -55,7 +55,9 @@ pub struct Rig {
     /// Shared with the tasks that drive it (slash commands in flight).
     pub fake: Arc<FakeDiscord>,
     dir: tempfile::TempDir,
-    store: SqliteStore,
+    store: AnyStore,
+    /// The PostgreSQL database the bot runs on; `None`: the SQLite file in `dir`.
+    postgres: Option<String>,
     pub targets: Vec<Target>,
     /// A member of every guild, to run slash commands.
     pub members: HashMap<GuildId, UserId>,
@@ -66,7 +68,17 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// A rig on a SQLite file of its own.
     pub async fn start(options: Options) -> Rig {
+        Self::start_on(options, None).await
+    }
+
+    /// A rig on the (empty) PostgreSQL database at `url`, which every process started shares.
+    pub async fn start_postgres(options: Options, url: &str) -> Rig {
+        Self::start_on(options, Some(url.to_owned())).await
+    }
+
+    async fn start_on(options: Options, postgres: Option<String>) -> Rig {
         let fake = Arc::new(
             FakeDiscord::start(Options {
                 // Discord's own interval, rather than the tests' quick one.
@@ -77,12 +89,20 @@ impl Rig {
             .expect("the fake Discord starts"),
         );
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let store =
-            SqliteStore::open(&dir.path().join("stretchbot.sqlite3")).expect("the store opens");
+        let store = match &postgres {
+            Some(url) => PostgresStore::open(url)
+                .await
+                .expect("the PostgreSQL database opens")
+                .into(),
+            None => SqliteStore::open(&dir.path().join("stretchbot.sqlite3"))
+                .expect("the store opens")
+                .into(),
+        };
         Rig {
             fake,
             dir,
             store,
+            postgres,
             targets: Vec::new(),
             members: HashMap::new(),
             timeline: None,
@@ -92,6 +112,27 @@ impl Rig {
 
     pub fn database(&self) -> PathBuf {
         self.dir.path().join("stretchbot.sqlite3")
+    }
+
+    /// The store the bot runs on, as the bench sees it.
+    pub fn store(&self) -> &AnyStore {
+        &self.store
+    }
+
+    /// The log of the process started with the current [`Rig::shards`].
+    pub fn log_path(&self) -> PathBuf {
+        let name = match &self.shards {
+            Some(shards) => format!("bot-{}.log", shards.replace('/', "-of-")),
+            None => "bot.log".to_owned(),
+        };
+        self.dir.path().join(name)
+    }
+
+    /// The last `lines` lines of the current process's log, for a report of what went wrong.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(lines).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
     /// Adds `guilds` guilds with a member each and `per_guild` channels each, every channel with one
@@ -164,18 +205,19 @@ impl Rig {
     /// Starts the real binary, its clock at `first` on the first start and running on from there after.
     pub fn spawn(&mut self, first: DateTime<Utc>) -> Bot {
         let config = self.dir.path().join("bot.toml");
+        let storage = match &self.postgres {
+            Some(url) => format!("url = \"{url}\""),
+            None => format!("sqlite_path = \"{}\"", self.database().display()),
+        };
         std::fs::write(
             &config,
-            format!(
-                "[storage]\nsqlite_path = \"{}\"\n\n[log]\nlevel = \"warn\"\n",
-                self.database().display()
-            ),
+            format!("[storage]\n{storage}\n\n[log]\nlevel = \"warn\"\n"),
         )
         .expect("the config is written");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.path().join("bot.log"))
+            .open(self.log_path())
             .expect("the bot's log opens");
         let wall = Utc::now();
         let clock = self.bot_now().unwrap_or(first);
@@ -210,13 +252,7 @@ impl Rig {
             })
             .await
             .unwrap_or_else(|timeout| {
-                let log =
-                    std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(20).collect();
-                panic!(
-                    "{timeout}; the bot's log ends:\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
+                panic!("{timeout}; the bot's log ends:\n{}", self.log_tail(20))
             });
     }
 
@@ -345,6 +381,62 @@ impl Rig {
         }
         sent.iter()
             .map(|(id, at)| answered.get(id).map(|callback| callback - at))
+            .collect()
+    }
+}
+
+impl Rig {
+    /// One line per request answered 429 (the first `limit`): when it reached the fake, its route and
+    /// scope, and how many requests that count against the global limit reached the fake in the second
+    /// before it and in the second after it (the fake, like Discord, counts 50 per second per token).
+    pub fn rate_limited_report(&self, limit: usize) -> Vec<String> {
+        // (arrived, counts against the global limit, the exchange if it was a 429)
+        let mut arrivals: Vec<(f64, bool, Option<String>)> = Vec::new();
+        for entry in self.fake.transcript() {
+            let Event::Http(x) = &entry.event else {
+                continue;
+            };
+            let arrived = entry.elapsed_ms - x.duration_ms;
+            let global = !x.path.contains("/interactions/") && !x.path.contains("/webhooks/");
+            let limited = (x.status == 429).then(|| {
+                let header = |name: &str| {
+                    x.response_headers
+                        .get(name)
+                        .map_or("-", String::as_str)
+                        .to_owned()
+                };
+                format!(
+                    "{} {} scope {} global {} retry-after {}",
+                    x.method,
+                    x.path,
+                    header("x-ratelimit-scope"),
+                    header("x-ratelimit-global"),
+                    header("retry-after")
+                )
+            });
+            arrivals.push((arrived, global, limited));
+        }
+        arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let global: Vec<f64> = arrivals
+            .iter()
+            .filter(|(_, global, _)| *global)
+            .map(|(at, _, _)| *at)
+            .collect();
+        let within =
+            |from: f64, to: f64| global.iter().filter(|at| (from..to).contains(*at)).count();
+        arrivals
+            .iter()
+            .filter_map(|(at, _, limited)| Some((*at, limited.as_ref()?)))
+            .take(limit)
+            .map(|(at, what)| {
+                format!(
+                    "at {:.3} s: {what}; global-limit requests in the second before {}, in the 100 ms before {}, in the second after {}",
+                    at / 1000.0,
+                    within(at - 1000.0, at),
+                    within(at - 100.0, at),
+                    within(at, at + 1000.0)
+                )
+            })
             .collect()
     }
 }

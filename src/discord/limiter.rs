@@ -140,10 +140,16 @@ impl Limiter {
         let mut backoff = BACKOFF.iter();
         loop {
             if route == Route::Global {
-                let wait = self.slots.lock().await.take(Instant::now());
+                // The lock is held until the slot comes: the next request takes its slot only once
+                // this one goes, from the time it really goes. A runtime stalled past several slots
+                // (a shard's flood of GUILD_CREATEs) then delays the requests behind it instead of
+                // waking them all at once, which put more than Discord's 50 into one second (P1).
+                let mut slots = self.slots.lock().await;
+                let wait = slots.take(Instant::now());
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
+                drop(slots);
             }
             let result = request().await;
             crate::metrics::discord_response(route.group(), &result);
@@ -183,8 +189,8 @@ fn is_rate_limited(error: &serenity::Error) -> bool {
 }
 
 /// The slots this process takes, on the wall clock. Each request takes the next free slot of the share,
-/// possibly in the future, and waits for it: callers keep their arrival order, requests are never closer
-/// than a slot apart, and nothing is saved up while idle (a bucket that held a second's worth let 96
+/// possibly in the future, and waits for it: callers keep their arrival order, no two requests go in one
+/// slot's time, and nothing is saved up while idle (a bucket that held a second's worth let 96
 /// through in one of Discord's one-second windows, and the fan-out benchmark, P1, got 429s for it).
 struct Slots {
     share: Share,
@@ -349,6 +355,45 @@ mod tests {
         let took = started.elapsed();
         assert!(took >= Duration::from_secs(2), "{took:?}");
         assert!(took < Duration::from_millis(2100), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_held_up_by_a_stall_go_out_in_slots_of_their_own_not_together() {
+        let limiter = Arc::new(Limiter::retrying(Share::WHOLE));
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut requests = tokio::task::JoinSet::new();
+        for n in 0..12 {
+            let (limiter, sent) = (Arc::clone(&limiter), Arc::clone(&sent));
+            requests.spawn(async move {
+                limiter
+                    .send(Route::Global, || {
+                        sent.lock().unwrap().push(Instant::now());
+                        async move {
+                            if n == 2 {
+                                // The runtime stalls for 5 slots' time.
+                                tokio::time::advance(Duration::from_millis(105)).await;
+                            }
+                            Ok::<_, serenity::Error>(())
+                        }
+                    })
+                    .await
+                    .unwrap();
+            });
+            // Queued in order.
+            tokio::task::yield_now().await;
+        }
+        while requests.join_next().await.is_some() {}
+        let (anchor, wall) = limiter.slots.lock().await.anchor;
+        let slot_of = |at: &Instant| {
+            ((wall + at.duration_since(anchor)).as_nanos() * u128::from(GLOBAL_PER_SECOND))
+                / NANOS_PER_SECOND
+        };
+        let slots: Vec<u128> = sent.lock().unwrap().iter().map(slot_of).collect();
+        assert_eq!(slots.len(), 12);
+        assert!(
+            slots.windows(2).all(|pair| pair[0] < pair[1]),
+            "two requests in one slot: {slots:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -29,8 +29,8 @@ const GUILDS_PER_RECOMMENDED_SHARD: u64 = 1000;
 const BOOT_INTERVAL: Duration = Duration::from_secs(5);
 /// How many different takeover delays processes get ([`Shards::takeover_turn`]).
 const TAKEOVER_TURNS: u32 = 6;
-/// How long a shard may go without READY after its turn to boot; Discord answers an IDENTIFY within a
-/// second or two.
+/// How long a shard may go without READY after the last turn of serenity's boot queue; Discord answers
+/// an IDENTIFY within a second or two.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which shards this process runs.
@@ -249,35 +249,56 @@ fn plan(shards: Shards, gateway: &serenity::BotGateway) -> anyhow::Result<ShardR
     Ok(range)
 }
 
-/// Watches serenity's shard stages for a shard that never gets READY after its turn to boot: Discord
-/// refused its IDENTIFY. (After a 4011, serenity 0.12.5 leaves the shard waiting until a heartbeat
-/// fails, then identifies again, and never says why.)
+/// Watches serenity's shard stages for a shard that never gets READY: Discord refused its IDENTIFY.
+/// (After a 4011, serenity 0.12.5 leaves the shard waiting until a heartbeat fails, then identifies
+/// again, and never says why.) A shard Discord turned away for now (an invalid session, for an IDENTIFY
+/// a hair under 5 s after the one before) goes to the back of serenity's queue and identifies again
+/// after the others: each such retry takes a turn of the queue, so it moves the deadline on by one.
 #[derive(Clone, Default)]
 pub(super) struct RefusalWatch {
-    ready: Arc<Mutex<HashSet<u32>>>,
+    shards: Arc<Mutex<Stages>>,
+}
+
+#[derive(Default)]
+struct Stages {
+    ready: HashSet<u32>,
+    identified: HashSet<u32>,
+    /// IDENTIFYs sent, retries included.
+    identifies: u32,
 }
 
 impl RefusalWatch {
     fn on_stage(&self, shard: u32, stage: serenity::ConnectionStage) {
-        if stage == serenity::ConnectionStage::Connected {
-            self.lock().insert(shard);
+        let mut shards = self.lock();
+        match stage {
+            serenity::ConnectionStage::Connected => {
+                shards.ready.insert(shard);
+            }
+            serenity::ConnectionStage::Identifying => {
+                shards.identified.insert(shard);
+                shards.identifies += 1;
+            }
+            _ => {}
         }
     }
 
-    /// The first shard of `range` still without READY [`READY_TIMEOUT`] after its turn to boot
-    /// (serenity boots one per [`BOOT_INTERVAL`] from `started`), if any is late at `now`.
+    /// The first shard of `range` still without READY at `now`, if its time is up: [`READY_TIMEOUT`]
+    /// after the last turn of serenity's queue, which boots one shard per [`BOOT_INTERVAL`] from
+    /// `started`, every shard once and a turn more for each retry.
     fn late(&self, range: ShardRange, started: Instant, now: Instant) -> Option<u32> {
-        let ready = self.lock();
-        (range.first..=range.last)
-            .zip(0u32..)
-            .find(|(shard, turn)| {
-                !ready.contains(shard) && now >= started + BOOT_INTERVAL * *turn + READY_TIMEOUT
-            })
-            .map(|(shard, _)| shard)
+        let shards = self.lock();
+        let retries = shards
+            .identifies
+            .saturating_sub(shards.identified.len() as u32);
+        let last_turn = range.count() - 1 + retries;
+        if now < started + BOOT_INTERVAL * last_turn + READY_TIMEOUT {
+            return None;
+        }
+        (range.first..=range.last).find(|shard| !shards.ready.contains(shard))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<u32>> {
-        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stages> {
+        self.shards.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Resolves with the first shard of `range` found late; never once all got READY.
@@ -289,7 +310,7 @@ impl RefusalWatch {
             if let Some(shard) = self.late(range, started, Instant::now()) {
                 return shard;
             }
-            if self.lock().len() >= range.count() as usize {
+            if self.lock().ready.len() >= range.count() as usize {
                 return std::future::pending().await;
             }
         }
@@ -334,8 +355,8 @@ pub(super) async fn start(
         shard = watch.first_refused(range) => {
             manager.shutdown_all().await;
             bail!(
-                "Discord closed shard {shard} of {total} at IDENTIFY: no READY {} s after its turn \
-                 to start. It does so with 4011 (sharding required) when a shard would hold more \
+                "Discord closed shard {shard} of {total} at IDENTIFY: no READY {} s after the last \
+                 shard's turn to start. It does so with 4011 (sharding required) when a shard would hold more \
                  than {MAX_GUILDS_PER_SHARD} guilds, and with 4010 for an invalid shard. Set \
                  `discord.shards = \"auto\"` (the default) or a larger `total` (STRETCHBOT_SHARDS); \
                  the bot stopped rather than spend the day's session starts.",
@@ -468,22 +489,26 @@ mod tests {
     }
 
     #[test]
-    fn a_shard_without_ready_30_s_after_its_turn_to_boot_is_refused() {
+    fn a_shard_without_ready_30_s_after_the_last_turn_of_the_queue_is_refused() {
+        use poise::serenity_prelude::ConnectionStage::{Connected, Identifying};
         let range = ShardRange::parse("4-6", 8).unwrap();
         let start = Instant::now();
         let watch = RefusalWatch::default();
-        watch.on_stage(4, serenity::ConnectionStage::Connected);
-        watch.on_stage(5, serenity::ConnectionStage::Handshake);
-        assert_eq!(watch.late(range, start, start + READY_TIMEOUT), None);
-        // Shard 5 boots second, 5 s after the first.
-        let its_deadline = start + BOOT_INTERVAL + READY_TIMEOUT;
-        assert_eq!(watch.late(range, start, its_deadline), Some(5));
-        watch.on_stage(5, serenity::ConnectionStage::Connected);
-        assert_eq!(watch.late(range, start, its_deadline), None);
-        assert_eq!(
-            watch.late(range, start, start + BOOT_INTERVAL * 2 + READY_TIMEOUT),
-            Some(6)
-        );
+        for (shard, stage) in [(4, Identifying), (4, Connected), (5, Identifying)] {
+            watch.on_stage(shard, stage);
+        }
+        // Three shards boot 5 s apart: the last turn is 10 s after the start.
+        let deadline = start + BOOT_INTERVAL * 2 + READY_TIMEOUT;
+        assert_eq!(watch.late(range, start, deadline - BOOT_INTERVAL), None);
+        assert_eq!(watch.late(range, start, deadline), Some(5));
+        // Shard 5 was turned away and identifies again after shard 6: a turn more.
+        watch.on_stage(6, Identifying);
+        watch.on_stage(6, Connected);
+        watch.on_stage(5, Identifying);
+        assert_eq!(watch.late(range, start, deadline), None);
+        assert_eq!(watch.late(range, start, deadline + BOOT_INTERVAL), Some(5));
+        watch.on_stage(5, Connected);
+        assert_eq!(watch.late(range, start, deadline + BOOT_INTERVAL), None);
     }
 
     #[test]

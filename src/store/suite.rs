@@ -30,7 +30,8 @@ pub(crate) use reminders::{
 };
 
 /// One `#[tokio::test]` per test of the suite, each on a fresh store from `$fresh`, an expression giving
-/// a future of `Option<store>` (`None`: the backend is not available here and the test says so).
+/// a future of `Option<(store, kept)>`: `kept` lives until the test ends (PostgreSQL's test database,
+/// dropped then); `None`: the backend is not available here and the test says so.
 macro_rules! store_suite {
     ($fresh:expr) => {
         $crate::store::suite::store_suite!(@tests $fresh; guild_zones_are_set_and_replaced, updates_replace_the_settings_and_keep_the_rotation, removing_a_schedule_needs_its_guild_and_takes_its_posts, the_26th_schedule_of_a_guild_is_refused, a_fire_is_claimed_once_and_then_reported_with_its_record, an_extra_post_moves_the_rotation_but_not_the_next_fire_even_when_paused, a_claim_of_a_fire_that_is_no_longer_next_is_stale, claims_on_paused_or_removed_schedules_are_stale, skips_move_only_a_current_unpaused_fire, confirm_records_the_message_and_unconfirmed_lists_the_rest, pausing_a_guild_pauses_its_running_schedules_only, next_due_and_due_schedules_skip_paused_and_finished_schedules, pressing_twice_the_same_day_records_once, a_guilds_check_ins_are_read_by_day_range, forget_me_removes_a_members_check_ins, hide_me_round_trips, a_team_summary_is_claimed_without_a_stretch_and_leaves_the_rotation,
@@ -48,7 +49,7 @@ macro_rules! store_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(store) = $fresh.await {
+                if let Some((store, _until_the_end)) = $fresh.await {
                     $crate::store::suite::$name(store).await;
                 }
             }

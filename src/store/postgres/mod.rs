@@ -18,6 +18,8 @@ mod posts;
 mod rows;
 mod schedules;
 #[cfg(test)]
+pub(crate) mod test_database;
+#[cfg(test)]
 mod tests;
 mod tools;
 

@@ -1,67 +1,30 @@
 //! The PostgreSQL adapter's tests, on the server `STRETCHBOT_TEST_DATABASE_URL` names: each test makes a
-//! database of its own, so they run in parallel. Outside CI an unset variable skips them, saying how to
-//! start a server; in CI (`CI=true`) it fails them.
+//! database of its own ([`TestDatabase`]), so they run in parallel. Outside CI an unset variable skips
+//! them, saying how to start a server; in CI (`CI=true`) it fails them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::PostgresStore;
 use super::migrations::MIGRATIONS;
+use super::test_database::TestDatabase;
 use crate::domain::store::{ClaimOutcome, Store};
 use crate::store::suite::{
     self, GUILD, add, at, backend_message, claim, next, stored, weekdays_at_nine,
 };
 
-const TEST_URL_VARIABLE: &str = "STRETCHBOT_TEST_DATABASE_URL";
-
-/// The server's configuration, or `None` (after saying why) when no server is configured outside CI.
-fn server() -> Option<tokio_postgres::Config> {
-    let url = match std::env::var(TEST_URL_VARIABLE) {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{TEST_URL_VARIABLE} is not set; CI must run the PostgreSQL tests (.ci/run starts a server)"
-            );
-            eprintln!(
-                "skipped: {TEST_URL_VARIABLE} is not set. Start a server (see the README's \"Running the \
-                 PostgreSQL tests\") and set it, e.g. postgres://postgres@127.0.0.1:54329/postgres"
-            );
-            return None;
-        }
-    };
-    Some(
-        url.parse()
-            .expect("STRETCHBOT_TEST_DATABASE_URL is a PostgreSQL url"),
-    )
+/// A new, empty database on the test server (dropped with the value) and its configuration.
+async fn fresh_database() -> Option<(TestDatabase, tokio_postgres::Config)> {
+    let database = TestDatabase::create("store").await?;
+    let config = database
+        .as_str()
+        .parse()
+        .expect("STRETCHBOT_TEST_DATABASE_URL is a PostgreSQL url");
+    Some((database, config))
 }
 
-/// A new, empty database on the test server: its configuration.
-async fn fresh_database() -> Option<tokio_postgres::Config> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let mut config = server()?;
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("the test server accepts a connection");
-    tokio::spawn(connection);
-    let name = format!(
-        "stretchbot_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("the test role may create databases");
-    config.dbname(&name);
-    Some(config)
-}
-
-async fn fresh_store() -> Option<PostgresStore> {
-    let config = fresh_database().await?;
-    Some(PostgresStore::open_config(config).await.unwrap())
+async fn fresh_store() -> Option<(PostgresStore, TestDatabase)> {
+    let (database, config) = fresh_database().await?;
+    Some((PostgresStore::open_config(config).await.unwrap(), database))
 }
 
 suite::store_suite!(fresh_store());
@@ -77,7 +40,7 @@ async fn schema_version(store: &PostgresStore) -> i32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_starting_together_migrate_once() {
-    let Some(config) = fresh_database().await else {
+    let Some((_database, config)) = fresh_database().await else {
         return;
     };
     let opening: Vec<_> = (0..4)
@@ -99,7 +62,7 @@ async fn processes_starting_together_migrate_once() {
 
 #[tokio::test]
 async fn a_database_from_a_newer_build_is_refused() {
-    let Some(config) = fresh_database().await else {
+    let Some((_database, config)) = fresh_database().await else {
         return;
     };
     let store = PostgresStore::open_config(config.clone()).await.unwrap();
@@ -127,7 +90,7 @@ async fn a_database_from_a_newer_build_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_racing_for_one_fire_claim_it_once() {
-    let Some(config) = fresh_database().await else {
+    let Some((_database, config)) = fresh_database().await else {
         return;
     };
     // Four pools, as four bot processes would have, five tasks on each.

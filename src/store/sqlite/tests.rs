@@ -509,4 +509,4 @@ async fn a_damaged_check_in_day_is_a_backend_error() {
     assert!(message.contains("column day"), "{message}");
 }
 
-suite::store_suite!(async { Some(SqliteStore::open_in_memory().unwrap()) });
+suite::store_suite!(async { Some((SqliteStore::open_in_memory().unwrap(), ())) });
