@@ -122,7 +122,10 @@ async fn run(guilds: usize, shards_each: u32, kill: Option<SplitMix>) {
         .unconfirmed()
         .await
         .map_or(usize::MAX, |claims| claims.len());
-    let stopped = bots.into_iter().map(|bot| bot.stop()).all(|clean| clean);
+    // Every bot is stopped, also after one that did not stop cleanly.
+    let stopped = bots
+        .into_iter()
+        .fold(true, |all_clean, bot| bot.stop() && all_clean);
 
     let posts = rig.posts();
     let landed: Vec<f64> = posts
