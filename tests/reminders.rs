@@ -8,7 +8,7 @@ use std::time::Duration;
 use fake_discord::{MessageId, focused, opt, sub};
 use serde_json::Value;
 use stretchbot::domain::posting::{Fire, ScheduleId};
-use support::{Mode, TestApp, WAIT, spawn_app_at};
+use support::{Mode, Setup, TestApp, WAIT, spawn_app_at, spawn_app_with};
 
 /// `/remind <sub> …options` by the app's member, in the app's channel; the bot's answers.
 async fn remind(
@@ -305,6 +305,83 @@ async fn closed_dms_pause_the_reminder_and_the_member_is_told_at_their_next_comm
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(again.responses().len(), 1, "told once");
     app.fake.assert_no_violations();
+}
+
+/// A member who installed the bot to their own account sets a reminder up from their DM with it (no
+/// guild in any interaction), and `/stretch today` there shows the reminder it sent.
+#[tokio::test]
+async fn a_user_install_sets_up_a_reminder_in_a_dm_and_today_shows_it() {
+    let app = spawn_app_with(Setup {
+        clock: stretchbot::clock::TokioClock::starting_at("2027-06-01T08:59:52Z".parse().unwrap()),
+        global_commands: true,
+        ..Setup::new(Mode::Proxy)
+    })
+    .await;
+    app.fake.install_to_user(app.member);
+    let in_dm = |name: &'static str, options: Vec<fake_discord::Opt>, answers: usize| {
+        let app = &app;
+        async move {
+            let interaction = app
+                .fake
+                .invoke_dm_command(app.member, name, options)
+                .await
+                .expect("offered in the DM to a user install");
+            assert!(interaction.payload()["guild_id"].is_null());
+            interaction
+                .wait_responses(answers, WAIT)
+                .await
+                .expect("the bot answers");
+            interaction
+                .responses()
+                .into_iter()
+                .filter_map(|response| response.message)
+                .collect::<Vec<Value>>()
+        }
+    };
+    let before = in_dm("stretch", vec![sub("today", [])], 1).await;
+    assert!(
+        text(&before[0]).contains("No reminder was sent to you today"),
+        "{before:?}"
+    );
+    let added = in_dm(
+        "remind",
+        vec![sub("add", [opt("times", "09:00"), opt("tz", "UTC")])],
+        2,
+    )
+    .await;
+    assert!(
+        text(&added[1]).contains("Added reminder **#1**"),
+        "{added:?}"
+    );
+    let sent = dms(&app, 1).await;
+    let listed = in_dm("remind", vec![sub("list", [])], 1).await;
+    assert!(text(&listed[0]).contains("09:00"), "{listed:?}");
+    // The post is confirmed in the store just after Discord has it: ask again until it is.
+    let mut today = in_dm("stretch", vec![sub("today", [])], 1).await;
+    for _ in 0..20 {
+        if !today[0]["embeds"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        today = in_dm("stretch", vec![sub("today", [])], 1).await;
+    }
+    let today = &today[0];
+    assert_eq!(
+        today["embeds"][0]["title"], sent[0]["embeds"][0]["title"],
+        "{today}"
+    );
+    assert!(
+        text(today).contains("Sent to you") && text(today).contains("by reminder #1"),
+        "{today}"
+    );
+    let ids = custom_ids(today);
+    assert!(ids[0].starts_with("timer-start:"), "{ids:?}");
+    assert!(
+        ids[1].starts_with("did-it:") && ids[1].ends_with(":1"),
+        "{ids:?}"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
 }
 
 /// The nonce of the first reminder's (schedule 1's) fire at `text`.

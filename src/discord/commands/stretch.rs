@@ -19,8 +19,8 @@ use crate::domain::catalog::{
     Catalog, Category, Difficulty, Entry, Equipment, Filters, Position, SAFETY_LINE, Vocabulary,
 };
 use crate::domain::participation::local_day;
-use crate::domain::posting::{ChannelId, UserId};
-use crate::domain::store::Store;
+use crate::domain::posting::{ChannelId, PostRecord, UserId};
+use crate::domain::store::{ReminderStore, Store};
 use crate::domain::timer_plan::{Intensity, PlanSettings};
 
 /// Discord shows at most 25 autocomplete choices.
@@ -139,30 +139,50 @@ async fn timer(
 /// How far back `/stretch today` looks: every zone's today began less than this long ago.
 const TODAY_REACH: TimeDelta = TimeDelta::hours(48);
 
-/// The stretch of the day posted in this channel today, with its buttons.
+/// Today's stretch of the day in this channel, or in a DM your last reminder, with its buttons.
 #[poise::command(slash_command)]
 async fn today(ctx: Context<'_>) -> Result<(), Error> {
-    if ctx.guild_id().is_none() {
-        // Reminders by DM hook in here: a DM's today is the member's last reminder.
-        return Err(Error::user(
-            "No reminder was sent to you today. In a server channel, `/stretch today` shows the \
-             stretch of the day posted there; `/stretch random` gives you one now.",
-        ));
-    }
     let data = ctx.data();
     let now = data.now();
-    let channel = ChannelId(ctx.channel_id().get());
+    let in_server = ctx.guild_id().is_some();
     let nothing = || {
-        Error::user(
+        Error::user(if in_server {
             "Nothing was posted in this channel today. `/stretch random` gives you a stretch now, and \
-             server admins set up daily posts with `/schedule add`.",
-        )
+             server admins set up daily posts with `/schedule add`."
+        } else {
+            "No reminder was sent to you today. `/remind add` sets one up; `/stretch random` gives you \
+             a stretch now, and in a server channel `/stretch today` shows the stretch of the day \
+             posted there."
+        })
     };
-    let post = data
-        .store
-        .latest_stretch_post(channel, now - TODAY_REACH)
-        .await?
-        .ok_or_else(nothing)?;
+    // Outside a server (the bot's DM, or anywhere with the bot installed to the member's account) today's
+    // stretch is the member's own: the last reminder sent to their DM with the bot.
+    let channels = if in_server {
+        vec![ChannelId(ctx.channel_id().get())]
+    } else {
+        let mut channels: Vec<ChannelId> = data
+            .store
+            .reminders_of(UserId(ctx.author().id.get()))
+            .await?
+            .iter()
+            .map(|reminder| reminder.posting.channel)
+            .collect();
+        channels.sort_unstable_by_key(|channel| channel.0);
+        channels.dedup();
+        channels
+    };
+    let mut latest: Option<PostRecord> = None;
+    for channel in channels {
+        let post = data
+            .store
+            .latest_stretch_post(channel, now - TODAY_REACH)
+            .await?;
+        latest = latest
+            .into_iter()
+            .chain(post)
+            .max_by_key(|post| post.claim.fire.at);
+    }
+    let post = latest.ok_or_else(nothing)?;
     let fire = post.claim.fire;
     // A post counts for today in its own schedule's zone, as its check-ins do.
     let schedule = data
@@ -185,13 +205,15 @@ async fn today(ctx: Context<'_>) -> Result<(), Error> {
                 "Today's stretch is no longer in the catalog. Pick another with `/stretch list`.",
             )
         })?;
+    let when = fire.at.timestamp();
+    let source = if in_server {
+        format!("Posted here <t:{when}:R> by schedule #{}.", fire.schedule)
+    } else {
+        format!("Sent to you <t:{when}:R> by reminder #{}.", fire.schedule)
+    };
     let card = card_reply(data, entry)
         .await
-        .content(format!(
-            "Posted here <t:{}:R> by schedule #{}.",
-            fire.at.timestamp(),
-            fire.schedule
-        ))
+        .content(source)
         .components(vec![serenity::CreateActionRow::Buttons(vec![
             start_timer_button(&entry.id),
             did_it_button(&entry.id, Some(fire.schedule)),
