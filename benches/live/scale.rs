@@ -123,9 +123,10 @@ async fn run(guilds: usize, shards_each: u32, kill: Option<SplitMix>) {
         .await
         .map_or(usize::MAX, |claims| claims.len());
     // Every bot is stopped, also after one that did not stop cleanly.
-    let stopped = bots
-        .into_iter()
-        .fold(true, |all_clean, bot| bot.stop() && all_clean);
+    let mut stopped = true;
+    for bot in bots {
+        stopped &= bot.stop();
+    }
 
     let posts = rig.posts();
     let landed: Vec<f64> = posts
